@@ -1,0 +1,21 @@
+package org.rollstream.launcher;
+
+import picocli.CommandLine;
+
+/**
+ * Turns a failure into one clear line on stderr. Configuration mistakes found at run time
+ * ({@link UsageException}, {@link IllegalArgumentException}) exit 2 like a bad flag; anything else
+ * exits 1. Set {@code ROLLSTREAM_DEBUG=1} for the stack trace.
+ */
+final class FailureHandler implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cli, CommandLine.ParseResult parsed) {
+        boolean usage = ex instanceof UsageException || ex instanceof IllegalArgumentException;
+        String message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+        cli.getErr().println("rollstream " + cli.getCommandName() + ": " + message);
+        if (System.getenv("ROLLSTREAM_DEBUG") != null) {
+            ex.printStackTrace(cli.getErr());
+        }
+        return usage ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
+    }
+}
