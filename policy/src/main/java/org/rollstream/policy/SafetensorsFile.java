@@ -1,0 +1,251 @@
+package org.rollstream.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads and writes the safetensors format: 8-byte little-endian header length, a JSON header
+ * ({@code name -> {dtype, shape, data_offsets}} plus string-to-string {@code __metadata__}),
+ * space-padded to a multiple of 8, then the little-endian tensor bytes in header order.
+ * Python's {@code safetensors.safe_open} reads these files.
+ *
+ * <p>Besides the caller's metadata, the writer records {@code data_sha256} (sha-256 of the data
+ * section) so tampering is caught even when the caller has no file checksum to compare.
+ */
+public final class SafetensorsFile {
+    public static final String META_VERSION = "version", META_STEP = "step", META_SPEC = "spec", META_DATA_SHA = "data_sha256";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MAX_HEADER = 100L << 20;
+
+    private SafetensorsFile() {
+    }
+
+    /** Result of a read: the tensors and the header metadata. */
+    public record Contents(Weights weights, Map<String, String> metadata, String sha256) {
+    }
+
+    /** Writes fp32 tensors; returns the sha-256 hex of the whole file. */
+    public static String write(Path path, Weights weights, Map<String, String> metadata) {
+        return write(path, weights, metadata, false);
+    }
+
+    /**
+     * Writes atomically (temp file + rename); {@code fp16} stores every tensor as F16.
+     *
+     * @return sha-256 hex of the file as written
+     */
+    public static String write(Path path, Weights weights, Map<String, String> metadata, boolean fp16) {
+        int elem = fp16 ? 2 : 4;
+        ObjectNode header = JSON.createObjectNode();
+        long offset = 0;
+        for (var e : weights.tensors().entrySet()) {
+            ObjectNode t = header.putObject(e.getKey());
+            t.put("dtype", fp16 ? "F16" : "F32");
+            ArrayNode shape = t.putArray("shape");
+            for (long d : e.getValue().shape()) shape.add(d);
+            long n = (long) e.getValue().data().length * elem;
+            t.putArray("data_offsets").add(offset).add(offset + n);
+            offset += n;
+        }
+        MessageDigest dataSha = sha();
+        byte[] chunk = new byte[1 << 16];
+        for (Weights.Tensor t : weights.tensors().values()) {
+            forEachChunk(t.data(), fp16, chunk, len -> dataSha.update(chunk, 0, len));
+        }
+        Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+        meta.put(META_DATA_SHA, HexFormat.of().formatHex(dataSha.digest()));
+        ObjectNode m = JSON.createObjectNode();
+        meta.forEach(m::put);
+        // __metadata__ first, as the Python writer does
+        ObjectNode ordered = JSON.createObjectNode();
+        ordered.set("__metadata__", m);
+        ordered.setAll(header);
+        byte[] h = ordered.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (h.length + 7) / 8 * 8;
+        byte[] hp = Arrays.copyOf(h, padded);
+        Arrays.fill(hp, h.length, padded, (byte) ' ');
+
+        MessageDigest fileSha = sha();
+        try {
+            Path parent = path.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
+            try (OutputStream os = new DigestOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20), fileSha)) {
+                os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+                os.write(hp);
+                for (Weights.Tensor t : weights.tensors().values()) {
+                    IOConsumer w = len -> os.write(chunk, 0, len);
+                    forEachChunk(t.data(), fp16, chunk, w);
+                }
+            }
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write weights to " + path, e);
+        }
+        return HexFormat.of().formatHex(fileSha.digest());
+    }
+
+    private interface IOConsumer {
+        void accept(int len) throws IOException;
+    }
+
+    private static void forEachChunk(float[] data, boolean fp16, byte[] chunk, IOConsumer sink) {
+        ByteBuffer bb = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+        int per = chunk.length / (fp16 ? 2 : 4);
+        try {
+            for (int i = 0; i < data.length; i += per) {
+                int n = Math.min(per, data.length - i);
+                bb.clear();
+                for (int k = 0; k < n; k++) {
+                    if (fp16) bb.putShort(Half.fromFloat(data[i + k]));
+                    else bb.putFloat(data[i + k]);
+                }
+                sink.accept(bb.position());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads without checks beyond the format itself. */
+    public static Contents read(Path path) {
+        return read(path, null, null);
+    }
+
+    /**
+     * Reads a file, refusing it with a {@link WeightsException} when the file's sha-256 differs
+     * from {@code expectedSha256} (if given), the recorded data checksum does not match, the header
+     * is malformed, or a tensor's name/shape differs from {@code expectedSpec} (if given).
+     */
+    public static Contents read(Path path, String expectedSha256, ModelSpec expectedSpec) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new WeightsException("cannot read weights file " + path + ": " + e.getMessage(), e);
+        }
+        String fileSha = HexFormat.of().formatHex(sha().digest(bytes));
+        if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(fileSha)) {
+            throw new WeightsException("checksum mismatch for " + path + ": expected sha-256 " + expectedSha256 + " but file has " + fileSha);
+        }
+        if (bytes.length < 8) throw new WeightsException("malformed safetensors file " + path + ": shorter than 8 bytes");
+        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long hlen = bb.getLong(0);
+        if (hlen <= 0 || hlen > MAX_HEADER || 8 + hlen > bytes.length) {
+            throw new WeightsException("malformed safetensors file " + path + ": header length " + hlen + " does not fit a file of " + bytes.length + " bytes");
+        }
+        JsonNode header;
+        try {
+            header = JSON.readTree(new String(bytes, 8, (int) hlen, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new WeightsException("malformed safetensors header in " + path + ": " + e.getMessage(), e);
+        }
+        if (header == null || !header.isObject()) throw new WeightsException("malformed safetensors header in " + path + ": not a JSON object");
+        int dataStart = 8 + (int) hlen;
+        long dataLen = bytes.length - dataStart;
+        Map<String, String> meta = new LinkedHashMap<>();
+        JsonNode m = header.get("__metadata__");
+        if (m != null) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (!e.getValue().isTextual()) throw new WeightsException("malformed metadata in " + path + ": '" + e.getKey() + "' is not a string");
+                meta.put(e.getKey(), e.getValue().asText());
+            }
+        }
+        String recorded = meta.get(META_DATA_SHA);
+        if (recorded != null) {
+            MessageDigest d = sha();
+            d.update(bytes, dataStart, (int) dataLen);
+            String actual = HexFormat.of().formatHex(d.digest());
+            if (!actual.equals(recorded)) {
+                throw new WeightsException("checksum mismatch for " + path + ": tensor data sha-256 is " + actual + " but the header records " + recorded + " (file modified or truncated)");
+            }
+        }
+        Weights w = new Weights();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            w.put(e.getKey(), decodeTensor(path, e.getKey(), e.getValue(), bb, dataStart, dataLen));
+        }
+        if (expectedSpec != null) {
+            String specJson = meta.get(META_SPEC);
+            if (specJson != null) {
+                ModelSpec fileSpec;
+                try {
+                    fileSpec = ModelSpec.fromJson(specJson);
+                } catch (IllegalArgumentException ex) {
+                    throw new WeightsException("malformed spec metadata in " + path + ": " + ex.getMessage(), ex);
+                }
+                if (!fileSpec.equals(expectedSpec)) {
+                    throw new WeightsException("weights file " + path + " was written for spec " + specJson + " but " + expectedSpec.toJson() + " was expected");
+                }
+            }
+            try {
+                w.checkAgainst(expectedSpec);
+            } catch (WeightsException ex) {
+                throw new WeightsException("weights file " + path + ": " + ex.getMessage(), ex);
+            }
+        }
+        return new Contents(w, meta, fileSha);
+    }
+
+    private static Weights.Tensor decodeTensor(Path path, String name, JsonNode t, ByteBuffer bb, int dataStart, long dataLen) {
+        String where = "malformed tensor '" + name + "' in " + path + ": ";
+        String dtype = t.path("dtype").asText("");
+        int elem = switch (dtype) {
+            case "F32" -> 4;
+            case "F16", "BF16" -> 2;
+            default -> throw new WeightsException(where + "unsupported dtype '" + dtype + "' (F32, F16, BF16 are read)");
+        };
+        JsonNode s = t.get("shape"), o = t.get("data_offsets");
+        if (s == null || !s.isArray() || o == null || !o.isArray() || o.size() != 2) throw new WeightsException(where + "needs shape and two data_offsets");
+        long[] shape = new long[s.size()];
+        for (int i = 0; i < shape.length; i++) {
+            if (!s.get(i).canConvertToLong() || s.get(i).asLong() < 0) throw new WeightsException(where + "bad shape " + s);
+            shape[i] = s.get(i).asLong();
+        }
+        long begin = o.get(0).asLong(-1), end = o.get(1).asLong(-1);
+        long n = Weights.Tensor.numel(shape);
+        if (begin < 0 || end < begin || end > dataLen) throw new WeightsException(where + "data_offsets " + o + " outside data section of " + dataLen + " bytes");
+        if (end - begin != n * elem) throw new WeightsException(where + "shape " + s + " of " + dtype + " needs " + n * elem + " bytes, offsets give " + (end - begin));
+        if (n > Integer.MAX_VALUE - 8) throw new WeightsException(where + "too large");
+        float[] data = new float[(int) n];
+        int p = dataStart + (int) begin;
+        for (int i = 0; i < n; i++, p += elem) {
+            data[i] = switch (dtype) {
+                case "F32" -> bb.getFloat(p);
+                case "F16" -> Half.toFloat(bb.getShort(p));
+                default -> Half.bf16ToFloat(bb.getShort(p));
+            };
+        }
+        return new Weights.Tensor(shape, data);
+    }
+
+    static MessageDigest sha() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
