@@ -1,0 +1,115 @@
+package org.rollstream.transport;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.rollstream.schemas.Topics.TopicSpec;
+
+/** Topic administration: create what is missing, describe the cluster. */
+public final class TopicAdmin implements AutoCloseable {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private final Admin admin;
+
+    public TopicAdmin(KafkaSettings settings) {
+        this.admin = Admin.create(settings.adminProps());
+    }
+
+    /**
+     * Creates every topic that does not exist yet with its partitions and configs; existing topics
+     * are left as they are (a running cluster's settings win). Replication follows the broker default.
+     *
+     * @return the names that were created now
+     */
+    public List<String> ensureTopics(Collection<TopicSpec> specs) {
+        Set<String> existing = call(admin.listTopics().names());
+        List<NewTopic> missing = new ArrayList<>();
+        for (TopicSpec spec : specs) {
+            if (!existing.contains(spec.name())) {
+                missing.add(new NewTopic(spec.name(), Optional.of(spec.partitions()), Optional.empty())
+                        .configs(spec.configs()));
+            }
+        }
+        List<String> created = new ArrayList<>();
+        if (missing.isEmpty()) {
+            return created;
+        }
+        for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : admin.createTopics(missing).values().entrySet()) {
+            try {
+                call(e.getValue());
+                created.add(e.getKey());
+            } catch (KafkaAdminException ex) {
+                if (!(ex.getCause() instanceof TopicExistsException)) { // another role won the race: fine
+                    throw ex;
+                }
+            }
+        }
+        return created;
+    }
+
+    public List<String> ensureTopic(String name, int partitions, Map<String, String> configs) {
+        return ensureTopics(List.of(new TopicSpec(name, partitions, configs)));
+    }
+
+    /** Partition count of a topic, or empty when it does not exist. */
+    public Optional<Integer> partitions(String topic) {
+        if (!call(admin.listTopics().names()).contains(topic)) {
+            return Optional.empty();
+        }
+        return Optional.of(call(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic).partitions().size());
+    }
+
+    /** One line for logs: cluster id, controller, brokers. */
+    public String describeCluster() {
+        DescribeClusterResult r = admin.describeCluster();
+        String id = call(r.clusterId());
+        Node controller = call(r.controller());
+        Collection<Node> nodes = call(r.nodes());
+        StringBuilder sb = new StringBuilder("cluster ").append(id).append(", controller ")
+                .append(controller == null ? "?" : controller.id()).append(", brokers [");
+        String sep = "";
+        for (Node n : nodes) {
+            sb.append(sep).append(n.id()).append('@').append(n.host()).append(':').append(n.port());
+            sep = ", ";
+        }
+        return sb.append(']').toString();
+    }
+
+    private static <T> T call(org.apache.kafka.common.KafkaFuture<T> f) {
+        try {
+            return f.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new KafkaAdminException(KafkaSettings.rootMessage(e.getCause()), e.getCause());
+        } catch (TimeoutException e) {
+            throw new KafkaAdminException("admin call timed out after " + TIMEOUT.toSeconds() + "s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaAdminException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        admin.close(Duration.ofSeconds(5));
+    }
+
+    /** An admin operation failed; the cause is the Kafka error. */
+    public static final class KafkaAdminException extends RuntimeException {
+        KafkaAdminException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package org.rollstream.transport.broker;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.rollstream.transport.KafkaSettings;
+
+/**
+ * A single-node Apache Kafka KRaft cluster (broker and controller in one node) on free loopback
+ * ports, with its own data directory, ready in a few seconds.
+ *
+ * <p>It runs in-process ({@link KafkaRaftServer} after formatting storage with the same
+ * {@link Formatter} that {@code kafka-storage.sh format} uses) rather than as a child JVM: startup
+ * costs no second JVM warm-up (2 cores), failures surface as exceptions with stack traces instead of a
+ * child's log file, and the broker can never outlive its owner as an orphan process when a test JVM
+ * is killed. The price is sharing heap and threads with the caller, which is fine for tests, benchmarks
+ * and {@code rollstream run}; production uses an external cluster.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static final int NODE_ID = 1;
+
+    private final KafkaRaftServer server;
+    private final Path dataDir;
+    private final boolean deleteOnClose;
+    private final String bootstrapServers;
+    private boolean closed;
+
+    private EmbeddedKafka(KafkaRaftServer server, Path dataDir, boolean deleteOnClose, String bootstrapServers) {
+        this.server = server;
+        this.dataDir = dataDir;
+        this.deleteOnClose = deleteOnClose;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /**
+     * Starts a broker and returns once it answers clients.
+     *
+     * @param dataDir where the log lives (kept on close, reused if already formatted); null = a
+     *                temporary directory deleted on close
+     */
+    public static EmbeddedKafka start(Path dataDir) {
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) { // a "free" port can be taken before we bind it
+            try {
+                return startOnce(dataDir);
+            } catch (RuntimeException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private static EmbeddedKafka startOnce(Path requestedDir) {
+        boolean temp = requestedDir == null;
+        Path dir;
+        try {
+            dir = temp ? Files.createTempDirectory("rollstream-kafka-") : Files.createDirectories(requestedDir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create broker data directory: " + e.getMessage(), e);
+        }
+        int brokerPort = freePort();
+        int controllerPort = freePort();
+        Properties props = serverProperties(dir, brokerPort, controllerPort);
+        KafkaConfig config = new KafkaConfig(props, false);
+        KafkaRaftServer server = null;
+        try {
+            formatIfNeeded(dir);
+            server = new KafkaRaftServer(config, Time.SYSTEM);
+            server.startup();
+            String bootstrap = "127.0.0.1:" + brokerPort;
+            KafkaSettings.of(bootstrap).verifyReachable(Duration.ofSeconds(30));
+            return new EmbeddedKafka(server, dir, temp, bootstrap);
+        } catch (Exception e) {
+            if (server != null) {
+                shutdown(server);
+            }
+            if (temp) {
+                deleteRecursively(dir);
+            }
+            throw new IllegalStateException("embedded Kafka failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static Properties serverProperties(Path dir, int brokerPort, int controllerPort) {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", Integer.toString(NODE_ID));
+        p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", dir.toAbsolutePath().toString());
+        // one node: every internal topic has one replica
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "5");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("default.replication.factor", "1");
+        p.put("min.insync.replicas", "1");
+        // tests and a single-machine run want joins to settle at once
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("num.partitions", "1");
+        p.put("auto.create.topics.enable", "true");
+        p.put("message.max.bytes", Integer.toString(17 * 1024 * 1024));
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "4");
+        p.put("log.retention.check.interval.ms", "60000");
+        return p;
+    }
+
+    private static void formatIfNeeded(Path dir) throws Exception {
+        if (Files.exists(dir.resolve("meta.properties"))) {
+            return; // a reused data directory keeps its cluster id and topics
+        }
+        new Formatter()
+                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                .setNodeId(NODE_ID)
+                .setClusterId(Uuid.randomUuid().toString())
+                .setDirectories(List.of(dir.toAbsolutePath().toString()))
+                .setMetadataLogDirectory(dir.toAbsolutePath().toString())
+                .setControllerListenerName("CONTROLLER")
+                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+                .setUnstableFeatureVersionsEnabled(false)
+                .run();
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port: " + e.getMessage(), e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public KafkaSettings settings() {
+        return KafkaSettings.of(bootstrapServers);
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Stops the broker; deletes the data directory if it was a temporary one. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shutdown(server);
+        if (deleteOnClose) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private static void shutdown(KafkaRaftServer server) {
+        server.shutdown();
+        server.awaitShutdown();
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort: a temp directory left behind is harmless
+        }
+    }
+
+    /** Runs a standalone broker: prints its bootstrap address, stops on Ctrl-C. Arg: optional data dir. */
+    public static void main(String[] args) throws InterruptedException {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        EmbeddedKafka kafka = start(args.length > 0 ? Path.of(args[0]) : null);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            kafka.close();
+            stopped.countDown();
+        }, "rollstream-broker-shutdown"));
+        System.out.println(kafka.bootstrapServers());
+        System.out.flush();
+        stopped.await();
+    }
+}
