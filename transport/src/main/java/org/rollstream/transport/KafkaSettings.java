@@ -125,8 +125,12 @@ public final class KafkaSettings {
             admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms))
                     .clusterId().get(ms + 1000L, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new BrokerUnreachableException(prefix + "no answer (is the address right, and is the broker up?)", e);
+            throw new BrokerUnreachableException(prefix + "no broker answered (is the address right, and is the broker up?)", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw new BrokerUnreachableException(prefix + "no broker answered (is the address right, and is the broker up?)",
+                        e.getCause());
+            }
             throw new BrokerUnreachableException(prefix + rootMessage(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
