@@ -1,0 +1,106 @@
+package org.rollstream.policy;
+
+import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
+import org.tribuo.util.onnx.ONNXAttribute;
+import org.tribuo.util.onnx.ONNXOperator;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The ONNX operators the policy graph uses, declared for Tribuo's graph builder (its own
+ * operator enum lacks MatMul, Reshape, LayerNormalization, Loop, ...). All from the default
+ * domain at opset {@link #OPSET}.
+ */
+enum OnnxOps implements ONNXOperator {
+    ADD("Add", 2, 0, 1),
+    SUB("Sub", 2, 0, 1),
+    MUL("Mul", 2, 0, 1),
+    DIV("Div", 2, 0, 1),
+    MATMUL("MatMul", 2, 0, 1),
+    TANH("Tanh", 1, 0, 1),
+    EQUAL("Equal", 2, 0, 1),
+    GREATER("Greater", 2, 0, 1),
+    OR("Or", 2, 0, 1),
+    NOT("Not", 1, 0, 1),
+    WHERE("Where", 3, 0, 1),
+    SHAPE("Shape", 1, 0, 1, attr("start", AttributeType.INT), attr("end", AttributeType.INT)),
+    RANGE("Range", 3, 0, 1),
+    RESHAPE("Reshape", 2, 0, 1),
+    UNSQUEEZE("Unsqueeze", 2, 0, 1),
+    SQUEEZE("Squeeze", 1, 1, 1),
+    CONCAT("Concat", ONNXAttribute.VARIADIC_INPUT, 0, 1, attr("axis", AttributeType.INT)),
+    SPLIT3("Split", 1, 1, 3, attr("axis", AttributeType.INT)),
+    SLICE("Slice", 3, 2, 1),
+    GATHER("Gather", 2, 0, 1, attr("axis", AttributeType.INT)),
+    TRANSPOSE("Transpose", 1, 0, 1, attr("perm", AttributeType.INTS)),
+    SOFTMAX("Softmax", 1, 0, 1, attr("axis", AttributeType.INT)),
+    LOG_SOFTMAX("LogSoftmax", 1, 0, 1, attr("axis", AttributeType.INT)),
+    LAYER_NORM("LayerNormalization", 3, 0, 1, attr("axis", AttributeType.INT), attr("epsilon", AttributeType.FLOAT)),
+    CAST("Cast", 1, 0, 1, attr("to", AttributeType.INT)),
+    ARGMAX("ArgMax", 1, 0, 1, attr("axis", AttributeType.INT), attr("keepdims", AttributeType.INT)),
+    IDENTITY("Identity", 1, 0, 1);
+
+    static final int OPSET = 17;
+
+    private final String opName;
+    private final int inputs, optionalInputs, outputs;
+    private final Map<String, ONNXAttribute> attributes;
+
+    OnnxOps(String opName, int inputs, int optionalInputs, int outputs, ONNXAttribute... attrs) {
+        this.opName = opName;
+        this.inputs = inputs;
+        this.optionalInputs = optionalInputs;
+        this.outputs = outputs;
+        Map<String, ONNXAttribute> m = new HashMap<>();
+        for (ONNXAttribute a : attrs) m.put(a.getName(), a);
+        this.attributes = Collections.unmodifiableMap(m);
+    }
+
+    private static ONNXAttribute attr(String name, AttributeType type) {
+        return new ONNXAttribute(name, type, false);
+    }
+
+    @Override
+    public String getOpName() {
+        return opName;
+    }
+
+    @Override
+    public int getNumInputs() {
+        return inputs;
+    }
+
+    @Override
+    public int getNumOptionalInputs() {
+        return optionalInputs;
+    }
+
+    @Override
+    public int getNumOutputs() {
+        return outputs;
+    }
+
+    @Override
+    public Map<String, ONNXAttribute> getAttributes() {
+        return attributes;
+    }
+
+    @Override
+    public Set<String> getMandatoryAttributeNames() {
+        return new HashSet<>();
+    }
+
+    @Override
+    public int getOpVersion() {
+        return OPSET;
+    }
+
+    @Override
+    public String getOpDomain() {
+        return "";
+    }
+}

@@ -1,0 +1,230 @@
+package org.rollstream.policy;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import org.tribuo.util.onnx.ONNXContext;
+import org.tribuo.util.onnx.ONNXNode;
+import org.tribuo.util.onnx.ONNXRef;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds the ONNX graph of the policy for ONNX Runtime with Tribuo's graph builder. The graph
+ * holds no weight values: every parameter is an initializer marked as external data, and
+ * {@link OrtPolicy} supplies the tensors of a snapshot when it creates a session
+ * ({@code SessionOptions.addExternalInitializers}), so one graph serves every weights version.
+ *
+ * <p>Runtime inputs (B batch, S new tokens, P cached tokens):
+ * <ul>
+ *   <li>{@code input_ids} int64 (B,S); {@code position_ids} int64 (B,S)</li>
+ *   <li>{@code attention_mask} int64 (B,P+S): 1 = real token, 0 = padding (left padding)</li>
+ *   <li>{@code past_key_i}, {@code past_value_i} (B,H,P,D) for each layer i; P may be 0</li>
+ * </ul>
+ * Outputs: {@code logits} (B,S,V) for {@link Variant#FORWARD}, or only the last position's
+ * {@code last_logits} (B,V) for {@link Variant#STEP}; and {@code present_key_i} /
+ * {@code present_value_i} (B,H,P+S,D).
+ */
+public final class OnnxPolicyExporter {
+
+    public enum Variant {
+        /** logits for every position (parity tests, scoring). */
+        FORWARD,
+        /** logits of the last position only (prefill and decode steps of the sampler). */
+        STEP
+    }
+
+    /** Stand-in location of external initializers; never read, the session supplies the data. */
+    public static final String EXTERNAL_LOCATION = "rollstream-weights-supplied-at-session-creation";
+
+    private OnnxPolicyExporter() {
+    }
+
+    public static byte[] export(ModelSpec spec, Variant variant) {
+        return export(spec, variant, false);
+    }
+
+    /** @param fp16 weights, activations and KV cache in float16 (logits too); for GPU. */
+    public static byte[] export(ModelSpec spec, Variant variant, boolean fp16) {
+        return buildModel(spec, variant, fp16).toByteArray();
+    }
+
+    static OnnxMl.ModelProto buildModel(ModelSpec spec, Variant variant, boolean fp16) {
+        Builder b = new Builder(spec, fp16);
+        OnnxMl.GraphProto g = b.build(variant);
+        return OnnxMl.ModelProto.newBuilder()
+                .setIrVersion(8)
+                .setProducerName("rollstream-policy")
+                .setModelVersion(1)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OnnxOps.OPSET))
+                .setGraph(g)
+                .build();
+    }
+
+    /** Graph under construction: Tribuo context plus the names of inputs/outputs to type later. */
+    private static final class Builder {
+        final ModelSpec spec;
+        final boolean fp16;
+        final ONNXContext ctx = new ONNXContext();
+        final Map<String, ONNXRef<?>> w = new LinkedHashMap<>();
+        final Map<String, ONNXRef<?>> in = new LinkedHashMap<>();
+        final List<String> outputs = new ArrayList<>();
+
+        Builder(ModelSpec spec, boolean fp16) {
+            this.spec = spec;
+            this.fp16 = fp16;
+        }
+
+        ONNXNode op(OnnxOps op, Map<String, Object> attrs, ONNXRef<?>... inputs) {
+            return ctx.operation(op, List.of(inputs), op.getOpName().toLowerCase(), attrs);
+        }
+
+        ONNXNode op(OnnxOps op, ONNXRef<?>... inputs) {
+            return op(op, Map.of(), inputs);
+        }
+
+        ONNXRef<?> i64(long... v) {
+            return ctx.array("c", v);
+        }
+
+        /** A float scalar constant in the graph's compute type. */
+        ONNXRef<?> f(float v) {
+            ONNXRef<?> c = ctx.constant("c", v);
+            return fp16 ? op(OnnxOps.CAST, Map.of("to", DataType.FLOAT16_VALUE), c) : c;
+        }
+
+        ONNXRef<?> input(String name) {
+            ONNXRef<?> r = ctx.floatInput(name, 1); // typed properly in finish()
+            in.put(name, r);
+            return r;
+        }
+
+        void output(String name, ONNXRef<?> value) {
+            ctx.assignTo(value, ctx.floatOutput(name, 1));
+            outputs.add(name);
+        }
+
+        OnnxMl.GraphProto build(Variant variant) {
+            ctx.setName("rollstream_policy");
+            spec.parameterShapes().keySet().forEach(n -> w.put(n, ctx.floatInput(n, 1)));
+            ONNXRef<?> ids = input("input_ids"), posIds = input("position_ids"), attn = input("attention_mask");
+            List<ONNXRef<?>> pastK = new ArrayList<>(), pastV = new ArrayList<>();
+            for (int l = 0; l < spec.layers(); l++) {
+                pastK.add(input("past_key_" + l));
+                pastV.add(input("past_value_" + l));
+            }
+            int c = spec.width(), h = spec.heads(), d = spec.headDim();
+
+            // additive mask (B,1,S,P+S): causal, and padding keys from attention_mask
+            ONNXRef<?> zero = i64(0), one = i64(1);
+            ONNXRef<?> pLen = op(OnnxOps.SHAPE, Map.of("start", 2, "end", 3), pastK.get(0));   // [P]
+            ONNXRef<?> sLen = op(OnnxOps.SHAPE, Map.of("start", 1, "end", 2), ids);            // [S]
+            ONNXRef<?> total = op(OnnxOps.ADD, pLen, sLen);
+            ONNXRef<?> scalar = i64(); // empty shape for Reshape to a scalar
+            ONNXRef<?> pS = op(OnnxOps.RESHAPE, pLen, scalar), totS = op(OnnxOps.RESHAPE, total, scalar);
+            ONNXRef<?> kpos = op(OnnxOps.RANGE, op(OnnxOps.RESHAPE, zero, scalar), totS, op(OnnxOps.RESHAPE, one, scalar));
+            ONNXRef<?> qpos = op(OnnxOps.RANGE, pS, totS, op(OnnxOps.RESHAPE, one, scalar));
+            ONNXRef<?> future = op(OnnxOps.GREATER, op(OnnxOps.UNSQUEEZE, kpos, i64(0)), op(OnnxOps.UNSQUEEZE, qpos, i64(1))); // (S,P+S)
+            ONNXRef<?> padded = op(OnnxOps.UNSQUEEZE, op(OnnxOps.EQUAL, attn, i64(0)), i64(1, 2));                          // (B,1,1,P+S)
+            ONNXRef<?> blocked = op(OnnxOps.OR, future, padded);
+            ONNXRef<?> mask = op(OnnxOps.WHERE, blocked, f(fp16 ? -3e4f : DjlPolicy.MASK_VALUE), f(0f));
+
+            ONNXRef<?> x = op(OnnxOps.ADD, op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wte.weight"), ids),
+                    op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wpe.weight"), posIds));
+            ONNXRef<?> headShape = i64(0, 0, h, d), mergeShape = i64(0, 0, c);
+            ONNXRef<?> scale = f((float) (1.0 / Math.sqrt(d)));
+            int[] toHeads = {0, 2, 1, 3};
+            for (int l = 0; l < spec.layers(); l++) {
+                String p = "h." + l + ".";
+                ONNXRef<?> a = ln(x, p + "ln_1");
+                ONNXRef<?> qkv = op(OnnxOps.ADD, op(OnnxOps.MATMUL, a, w.get(p + "attn.c_attn.weight")), w.get(p + "attn.c_attn.bias"));
+                List<ONNXNode> parts = ctx.operation(OnnxOps.SPLIT3, List.of(qkv, i64(c, c, c)), List.of("q", "k", "v"), Map.of("axis", 2));
+                ONNXRef<?> q = op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.RESHAPE, parts.get(0), headShape));
+                ONNXRef<?> k = op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.RESHAPE, parts.get(1), headShape));
+                ONNXRef<?> v = op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.RESHAPE, parts.get(2), headShape));
+                k = op(OnnxOps.CONCAT, Map.of("axis", 2), pastK.get(l), k);
+                v = op(OnnxOps.CONCAT, Map.of("axis", 2), pastV.get(l), v);
+                output("present_key_" + l, k);
+                output("present_value_" + l, v);
+                ONNXRef<?> scores = op(OnnxOps.MATMUL, op(OnnxOps.MUL, q, scale), op(OnnxOps.TRANSPOSE, Map.of("perm", new int[]{0, 1, 3, 2}), k));
+                ONNXRef<?> att = op(OnnxOps.SOFTMAX, Map.of("axis", -1), op(OnnxOps.ADD, scores, mask));
+                ONNXRef<?> y = op(OnnxOps.RESHAPE, op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.MATMUL, att, v)), mergeShape);
+                y = op(OnnxOps.ADD, op(OnnxOps.MATMUL, y, w.get(p + "attn.c_proj.weight")), w.get(p + "attn.c_proj.bias"));
+                x = op(OnnxOps.ADD, x, y);
+                ONNXRef<?> m = ln(x, p + "ln_2");
+                m = op(OnnxOps.ADD, op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_fc.weight")), w.get(p + "mlp.c_fc.bias"));
+                m = gelu(m);
+                m = op(OnnxOps.ADD, op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_proj.weight")), w.get(p + "mlp.c_proj.bias"));
+                x = op(OnnxOps.ADD, x, m);
+            }
+            ONNXRef<?> wteT = op(OnnxOps.TRANSPOSE, Map.of("perm", new int[]{1, 0}), w.get("wte.weight"));
+            if (variant == Variant.STEP) {
+                ONNXRef<?> last = op(OnnxOps.GATHER, Map.of("axis", 1), x, op(OnnxOps.RESHAPE, i64(-1), scalar)); // (B,C)
+                output("last_logits", op(OnnxOps.MATMUL, ln(last, "ln_f"), wteT));
+            } else {
+                output("logits", op(OnnxOps.MATMUL, ln(x, "ln_f"), wteT));
+            }
+            return finish(variant);
+        }
+
+        ONNXRef<?> ln(ONNXRef<?> x, String name) {
+            return op(OnnxOps.LAYER_NORM, Map.of("axis", -1, "epsilon", DjlPolicy.LN_EPS), x, w.get(name + ".weight"), w.get(name + ".bias"));
+        }
+
+        /** GPT-2 tanh GELU, written out as DjlPolicy.gelu does (ORT fuses the pattern). */
+        ONNXRef<?> gelu(ONNXRef<?> x) {
+            ONNXRef<?> cube = op(OnnxOps.MUL, op(OnnxOps.MUL, x, x), x);
+            ONNXRef<?> inner = op(OnnxOps.MUL, op(OnnxOps.ADD, x, op(OnnxOps.MUL, cube, f(0.044715f))), f((float) Math.sqrt(2.0 / Math.PI)));
+            return op(OnnxOps.MUL, op(OnnxOps.MUL, x, f(0.5f)), op(OnnxOps.ADD, op(OnnxOps.TANH, inner), f(1f)));
+        }
+
+        /** Types the inputs and outputs, and turns the weight placeholders into external initializers. */
+        OnnxMl.GraphProto finish(Variant variant) {
+            OnnxMl.GraphProto g = ctx.buildGraph();
+            OnnxMl.GraphProto.Builder gb = g.toBuilder().clearInput().clearOutput();
+            int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
+            String h = Integer.toString(spec.heads()), d = Integer.toString(spec.headDim());
+            gb.addInput(value("input_ids", DataType.INT64_VALUE, "batch", "seq"));
+            gb.addInput(value("position_ids", DataType.INT64_VALUE, "batch", "seq"));
+            gb.addInput(value("attention_mask", DataType.INT64_VALUE, "batch", "total"));
+            for (int l = 0; l < spec.layers(); l++) {
+                gb.addInput(value("past_key_" + l, act, "batch", h, "past", d));
+                gb.addInput(value("past_value_" + l, act, "batch", h, "past", d));
+            }
+            for (String o : outputs) {
+                if (o.startsWith("present")) gb.addOutput(value(o, act, "batch", h, "total", d));
+                else if (o.equals("logits")) gb.addOutput(value(o, act, "batch", "seq", Integer.toString(spec.vocabSize())));
+                else gb.addOutput(value(o, act, "batch", Integer.toString(spec.vocabSize())));
+            }
+            for (var e : spec.parameterShapes().entrySet()) {
+                long n = Weights.Tensor.numel(e.getValue());
+                OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(e.getKey()).setDataType(act)
+                        .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
+                        .addExternalData(kv("location", EXTERNAL_LOCATION))
+                        .addExternalData(kv("offset", "0"))
+                        .addExternalData(kv("length", Long.toString(n * (fp16 ? 2 : 4))));
+                for (long dim : e.getValue()) t.addDims(dim);
+                gb.addInitializer(t);
+            }
+            return gb.build();
+        }
+
+        static OnnxMl.StringStringEntryProto kv(String k, String v) {
+            return OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+        }
+
+        static OnnxMl.ValueInfoProto value(String name, int type, String... dims) {
+            OnnxMl.TensorShapeProto.Builder s = OnnxMl.TensorShapeProto.newBuilder();
+            for (String dim : dims) {
+                if (dim.chars().allMatch(Character::isDigit)) s.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(Long.parseLong(dim)));
+                else s.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(dim));
+            }
+            return OnnxMl.ValueInfoProto.newBuilder().setName(name).setType(OnnxMl.TypeProto.newBuilder()
+                    .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(type).setShape(s))).build();
+        }
+    }
+}
