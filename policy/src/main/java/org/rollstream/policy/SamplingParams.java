@@ -1,0 +1,33 @@
+package org.rollstream.policy;
+
+/**
+ * @param temperature  0 (or below 1e-4) = greedy argmax; otherwise logits are divided by it before sampling
+ * @param topP         nucleus mass in (0,1]; 1 disables the cut
+ * @param maxNewTokens cap on generated tokens (also capped by the context length)
+ * @param stopTokenIds tokens that end a sequence (kept as its last token); empty = the tokenizer's eos if the sampler has a tokenizer
+ * @param seed         same seed, prompts and weights = same completions, whatever the batch composition
+ */
+public record SamplingParams(float temperature, float topP, int maxNewTokens, int[] stopTokenIds, long seed) {
+    public SamplingParams {
+        if (temperature < 0 || Float.isNaN(temperature)) throw new IllegalArgumentException("temperature must be >= 0: " + temperature);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0,1]: " + topP);
+        if (maxNewTokens < 1) throw new IllegalArgumentException("maxNewTokens must be >= 1: " + maxNewTokens);
+        stopTokenIds = stopTokenIds == null ? new int[0] : stopTokenIds.clone();
+    }
+
+    public static SamplingParams of(float temperature, int maxNewTokens, long seed, int... stopTokenIds) {
+        return new SamplingParams(temperature, 1f, maxNewTokens, stopTokenIds, seed);
+    }
+
+    public SamplingParams withTopP(float p) {
+        return new SamplingParams(temperature, p, maxNewTokens, stopTokenIds, seed);
+    }
+
+    public SamplingParams withSeed(long s) {
+        return new SamplingParams(temperature, topP, maxNewTokens, stopTokenIds, s);
+    }
+
+    public boolean greedy() {
+        return temperature < 1e-4f;
+    }
+}
