@@ -1,0 +1,61 @@
+package org.rollstream.learner;
+
+import java.nio.file.Path;
+import org.rollstream.learner.grpo.GrpoConfig;
+import org.rollstream.policy.ModelSpec;
+
+/**
+ * Everything a learner run is configured by; recorded in each checkpoint for provenance.
+ *
+ * @param runDir           weights, checkpoints and metrics go here
+ * @param runId            prefix of prompt ids; groups of other runs on a shared cluster are ignored
+ * @param policyName       key of {@code policy.versions}
+ * @param spec             model architecture
+ * @param task             built-in task name
+ * @param seed             seeds the model init, the data order and the cold start
+ * @param sftSteps         cold-start SFT optimizer steps (0 skips the cold start)
+ * @param sftBatch         SFT examples per step
+ * @param sftLearningRate  SFT learning rate
+ * @param grpo             GRPO hyper-parameters
+ * @param grpoSteps        GRPO optimizer steps to run
+ * @param evalEvery        held-out evaluation every N GRPO steps (and at the start and the end)
+ * @param evalSize         held-out problems per evaluation
+ * @param checkpointEvery  checkpoint every N GRPO steps (and at the end)
+ * @param maxNewTokens     completion length limit, for evaluation (actors have their own)
+ * @param promptTimeoutMs  an issued prompt with no scored group after this long is counted lost,
+ *                         so a dead-lettered prompt cannot stall the feeder forever
+ */
+public record LearnerConfig(Path runDir, String runId, String policyName, ModelSpec spec, String task, long seed,
+                            int sftSteps, int sftBatch, double sftLearningRate, GrpoConfig grpo, int grpoSteps,
+                            int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs) {
+    public LearnerConfig {
+        require(runDir != null, "a run directory is required");
+        require(runId != null && !runId.isBlank() && !runId.contains("/"), "run id must be a non-empty name without '/'");
+        require(sftSteps >= 0, "SFT steps must be at least 0, got " + sftSteps);
+        require(sftBatch >= 1, "SFT batch must be at least 1, got " + sftBatch);
+        require(grpoSteps >= 0, "GRPO steps must be at least 0, got " + grpoSteps);
+        require(evalEvery >= 1, "eval-every must be at least 1, got " + evalEvery);
+        require(evalSize >= 1, "eval size must be at least 1, got " + evalSize);
+        require(checkpointEvery >= 1, "checkpoint-every must be at least 1, got " + checkpointEvery);
+        require(maxNewTokens >= 1, "max new tokens must be at least 1, got " + maxNewTokens);
+        require(promptTimeoutMs > 0, "prompt timeout must be positive");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    public Path weightsDir() {
+        return runDir.resolve("weights");
+    }
+
+    public Path checkpointsDir() {
+        return runDir.resolve("checkpoints");
+    }
+
+    public Path metricsCsv() {
+        return runDir.resolve("metrics.csv");
+    }
+}

@@ -1,0 +1,402 @@
+package org.rollstream.learner;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.rollstream.learner.eval.Evaluator;
+import org.rollstream.learner.grpo.DynamicSampling;
+import org.rollstream.learner.grpo.GroupLedger;
+import org.rollstream.learner.grpo.GrpoTrainer;
+import org.rollstream.learner.grpo.StalenessGate;
+import org.rollstream.learner.grpo.TrainingGroup;
+import org.rollstream.learner.optim.AdamW;
+import org.rollstream.learner.sft.SftTrainer;
+import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.Tokenizer;
+import org.rollstream.policy.WeightSnapshot;
+import org.rollstream.policy.Weights;
+import org.rollstream.schemas.Topics;
+import org.rollstream.schemas.records.MetricEvent;
+import org.rollstream.schemas.records.PolicyVersion;
+import org.rollstream.schemas.records.Prompt;
+import org.rollstream.schemas.records.ScoredGroup;
+import org.rollstream.schemas.serde.AvroCodec;
+import org.rollstream.schemas.serde.RecordDecodeException;
+import org.rollstream.tasks.ColdStartData;
+import org.rollstream.tasks.SftExample;
+import org.rollstream.tasks.TaskDataset;
+import org.rollstream.tasks.TaskRegistry;
+import org.rollstream.transport.DeadLetterPublisher;
+import org.rollstream.transport.KafkaSettings;
+import org.rollstream.transport.ReactiveProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+
+/**
+ * The learner process: cold-start SFT, then GRPO on {@code rollouts.scored}, publishing a policy
+ * version after every k steps, evaluating, checkpointing, and feeding prompts within the
+ * staleness bound. {@link #run()} blocks until the configured steps are done or {@link #stop()}.
+ *
+ * <p>Consumed offsets of {@code rollouts.scored} are kept in the checkpoint, not committed to a
+ * consumer group: after a crash the learner resumes exactly behind the last checkpointed step,
+ * and the {@link GroupLedger} skips anything trained before it.
+ */
+public final class LearnerService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LearnerService.class);
+    private static final AvroCodec<ScoredGroup> SCORED = AvroCodec.of(ScoredGroup.class);
+    private static final AvroCodec<Prompt> PROMPT = AvroCodec.of(Prompt.class);
+    private static final AvroCodec<PolicyVersion> VERSION = AvroCodec.of(PolicyVersion.class);
+    private static final AvroCodec<MetricEvent> METRIC = AvroCodec.of(MetricEvent.class);
+    private static final int KEEP_SNAPSHOTS = 6;
+
+    private final KafkaSettings kafka;
+    private final LearnerConfig config;
+    private final Tokenizer tokenizer;
+    private final TaskRegistry tasks;
+    private final ReactiveProducer producer;
+    private final DeadLetterPublisher deadLetters;
+    private final MetricsLog metrics;
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final AtomicReference<Progress> progress = new AtomicReference<>(Progress.START);
+
+    /** A snapshot for progress lines. */
+    public record Progress(String phase, long step, long totalSteps, long version, double meanReward,
+                           double heldOutAccuracy, double kl, double meanStaleness, double tokensPerSecond,
+                           long dropped, long duplicates, long skipped) {
+        static final Progress START = new Progress("starting", 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
+    }
+
+    /** What a finished run reports. */
+    public record Summary(long steps, double coldStartAccuracy, double finalAccuracy, double firstReward,
+                          double lastReward, long dropped, long duplicates, long skipped, long timedOutPrompts,
+                          double seconds, List<MetricEvent> metrics) {
+    }
+
+    public LearnerService(KafkaSettings kafka, LearnerConfig config, Tokenizer tokenizer, TaskRegistry tasks,
+                          Consumer<MetricEvent> metricListener) {
+        this.kafka = kafka;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.tasks = tasks;
+        tasks.resolve(config.task()); // unknown task: fail before touching Kafka
+        this.producer = ReactiveProducer.create(kafka, "learner-" + config.runId());
+        this.deadLetters = new DeadLetterPublisher(kafka, producer, "learner/" + config.runId());
+        Consumer<MetricEvent> toTopic = e -> producer.send(Topics.METRICS, "learner/" + config.runId(), METRIC.encode(e))
+                .subscribe(m -> { }, err -> LOG.warn("metric not published: {}", err.toString()));
+        this.metrics = new MetricsLog(config.metricsCsv(), config.runId(),
+                metricListener == null ? toTopic : toTopic.andThen(metricListener));
+    }
+
+    public Progress progress() {
+        return progress.get();
+    }
+
+    public void stop() {
+        stopping.set(true);
+    }
+
+    public Summary run() {
+        long started = System.nanoTime();
+        TaskDataset dataset = TaskDataset.generated(tasks.resolve(config.task()), config.seed(),
+                10_000, config.evalSize());
+        var heldOut = dataset.heldOut().subList(0, Math.min(config.evalSize(), dataset.heldOut().size()));
+        if (heldOut.isEmpty()) {
+            throw new IllegalStateException("task " + config.task() + " produced no held-out problems");
+        }
+        Evaluator evaluator = new Evaluator(tokenizer, tasks, config.maxNewTokens());
+        Checkpoints checkpoints = new Checkpoints(config.checkpointsDir());
+        try (NDManager nd = NDManager.newBaseManager();
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("learner-" + config.runId()))) {
+            DjlPolicy policy = new DjlPolicy(config.spec(), nd, config.seed());
+            AdamW optimizer = AdamW.standard(nd, config.grpo().weightDecay());
+            GroupLedger ledger = new GroupLedger(100_000);
+            PromptFeeder feeder = new PromptFeeder(config.runId(), dataset, config.grpo().inFlightCapacity(),
+                    config.grpo().maxStaleness(), config.promptTimeoutMs(), System::currentTimeMillis);
+            List<TopicPartition> partitions = partitions(consumer);
+            consumer.assign(partitions);
+
+            long step;
+            long version;
+            DjlPolicy reference = null;
+            double coldStartAccuracy = Double.NaN;
+            var resumed = checkpoints.latest();
+            if (resumed.isPresent()) {
+                var c = resumed.get();
+                LOG.info("resuming from {}", c.path());
+                policy.loadWeights(c.policy());
+                if (c.reference() != null) {
+                    reference = new DjlPolicy(config.spec(), nd, c.reference());
+                }
+                optimizer.restore(toArrays(nd, c.optimizer()), c.state().optimizerSteps());
+                ledger.restore(c.state().trainedGroups());
+                feeder.restore(c.state().feederCursor());
+                for (TopicPartition tp : partitions) {
+                    Long off = c.state().offsets().get(tp.partition());
+                    if (off != null) {
+                        consumer.seek(tp, off);
+                    } else {
+                        consumer.seekToBeginning(List.of(tp));
+                    }
+                }
+                step = c.state().step();
+                version = c.state().version();
+
+                publishVersion(policy, version, step);
+            } else {
+                consumer.seekToEnd(partitions);
+                partitions.forEach(consumer::position); // pin the start before any prompt is issued
+                step = 0;
+                version = 0;
+                if (config.sftSteps() > 0) {
+                    coldStart(policy, dataset);
+                }
+                if (config.grpo().klBeta() > 0) {
+                    reference = new DjlPolicy(config.spec(), nd, policy.exportWeights());
+                }
+                publishVersion(policy, version, step);
+            }
+            Evaluator.Result eval0 = evaluator.evaluate(policy, heldOut);
+            if (Double.isNaN(coldStartAccuracy)) {
+                coldStartAccuracy = eval0.accuracy();
+            }
+            recordEval(step, eval0);
+            setProgress("grpo", step, version, Double.NaN, eval0.accuracy(), Double.NaN, 0, 0, 0, 0, 0);
+
+            GrpoTrainer trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
+            StalenessGate gate = new StalenessGate(config.grpo().maxStaleness());
+            List<TrainingGroup> batch = new ArrayList<>();
+            List<TrainingGroup> uninformative = new ArrayList<>();
+            long skipped = 0;
+            long skippedSinceStep = 0;
+            double lastAccuracy = eval0.accuracy();
+            double firstReward = Double.NaN;
+            double lastReward = Double.NaN;
+            long windowStart = System.nanoTime();
+            long windowTokens = 0;
+            Map<Integer, Long> offsets = positions(consumer, partitions);
+
+            while (step < config.grpoSteps() && !stopping.get()) {
+                List<Prompt> prompts = feeder.next(version);
+                if (!prompts.isEmpty()) {
+                    Flux.fromIterable(prompts)
+                            .concatMap(p -> producer.send(Topics.PROMPTS, p.getId(), p, PROMPT::encode))
+                            .blockLast(Duration.ofSeconds(30));
+                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    ScoredGroup sg;
+                    try {
+                        sg = SCORED.decode(r.value());
+                    } catch (RecordDecodeException e) {
+                        deadLetters.publish(r, DeadLetterPublisher.STAGE_DECODE, e).block(Duration.ofSeconds(30));
+                        continue;
+                    }
+                    String id = sg.getGroup().getGroupId();
+                    if (!id.startsWith(config.runId() + "/")) {
+                        continue; // another run's group on a shared cluster
+                    }
+                    feeder.settle();
+                    if (!ledger.firstTime(id)) {
+                        continue;
+                    }
+                    if (!gate.admit(sg.getGroup().getPolicyVersion(), version)) {
+                        continue;
+                    }
+                    TrainingGroup g;
+                    try {
+                        g = GroupConversion.toTrainingGroup(sg);
+                    } catch (IllegalArgumentException e) {
+                        deadLetters.publish(r, DeadLetterPublisher.STAGE_PROCESS, e).block(Duration.ofSeconds(30));
+                        continue;
+                    }
+                    if (config.grpo().dynamicSampling() && !DynamicSampling.informative(g.rewards())) {
+                        skipped++;
+                        skippedSinceStep++;
+                        uninformative.add(g);
+                        continue;
+                    }
+                    batch.add(g);
+                }
+                int b = config.grpo().groupsPerStep();
+                // dynamic sampling must not stall a run whose groups all agree: after 4·B skips, fill up with them
+                if (batch.size() < b && skippedSinceStep >= 4L * b && batch.size() + uninformative.size() >= b) {
+                    while (batch.size() < b) {
+                        batch.add(uninformative.remove(uninformative.size() - 1));
+                    }
+                }
+                if (batch.size() < b) {
+                    continue;
+                }
+                List<TrainingGroup> stepGroups = new ArrayList<>(batch.subList(0, b));
+                batch.subList(0, b).clear();
+                uninformative.clear();
+                skippedSinceStep = 0;
+                offsets = positions(consumer, partitions);
+
+                GrpoTrainer.StepStats s = trainer.step(stepGroups);
+                step++;
+                final long trainedVersion = version;
+                double staleness = stepGroups.stream()
+                        .mapToLong(g -> StalenessGate.staleness(g.policyVersion(), trainedVersion)).average().orElse(0);
+                if (step % config.grpo().publishEvery() == 0) {
+                    version++;
+                    publishVersion(policy, version, step);
+                }
+                windowTokens += s.completionTokens();
+                double secs = (System.nanoTime() - windowStart) / 1e9;
+                double tps = windowTokens / Math.max(secs, 1e-9);
+                if (Double.isNaN(firstReward)) {
+                    firstReward = s.meanReward();
+                }
+                lastReward = s.meanReward();
+                Map<String, Double> m = new LinkedHashMap<>();
+                m.put("reward", s.meanReward());
+                m.put("loss", s.loss());
+                m.put("kl", s.kl());
+                m.put("clip_fraction", s.clipFraction());
+                m.put("importance_weight", s.importanceWeight());
+                m.put("grad_norm", s.gradNorm());
+                m.put("response_length", (double) s.completionTokens() / s.sequences());
+                m.put("staleness", staleness);
+                m.put("dropped_stale", (double) gate.dropped());
+                m.put("duplicates", (double) ledger.duplicates());
+                m.put("skipped_uninformative", (double) skipped);
+                m.put("tokens_per_s", tps);
+                m.put("in_flight", (double) feeder.inFlight());
+                m.put("version", (double) version);
+                metrics.record("train", step, m);
+
+                if (step % config.evalEvery() == 0 || step == config.grpoSteps()) {
+                    Evaluator.Result e = evaluator.evaluate(policy, heldOut);
+                    lastAccuracy = e.accuracy();
+                    recordEval(step, e);
+                }
+                if (step % config.checkpointEvery() == 0 || step == config.grpoSteps()) {
+                    checkpoints.save(new Checkpoints.State(step, version, feeder.cursor(), offsets, ledger.snapshot(),
+                                    optimizer.steps(), config.spec().toJson(), config.toString()),
+                            policy.exportWeights(), reference == null ? null : reference.exportWeights(),
+                            fromArrays(optimizer.state()));
+                }
+                setProgress("grpo", step, version, s.meanReward(), lastAccuracy, s.kl(), staleness, tps,
+                        gate.dropped(), ledger.duplicates(), skipped);
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            setProgress("done", step, version, lastReward, lastAccuracy, Double.NaN, 0, 0, gate.dropped(),
+                    ledger.duplicates(), skipped);
+            return new Summary(step, coldStartAccuracy, lastAccuracy, firstReward, lastReward, gate.dropped(),
+                    ledger.duplicates(), skipped, feeder.timedOut(), seconds, metrics.events());
+        }
+    }
+
+    private void coldStart(DjlPolicy policy, TaskDataset dataset) {
+        setProgress("cold-start SFT", 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
+        ColdStartData data = new ColdStartData(config.seed());
+        List<SftExample> examples = data.generate(dataset, config.sftSteps() * config.sftBatch());
+        if (examples.isEmpty()) {
+            throw new IllegalStateException("cold-start data for task " + config.task() + " is empty");
+        }
+        try (NDManager optNd = NDManager.newBaseManager()) {
+            AdamW sftOptimizer = AdamW.standard(optNd, 0.0);
+            SftTrainer sft = new SftTrainer(policy, tokenizer, sftOptimizer, 1.0);
+            Random rnd = new Random(config.seed());
+            for (int i = 0; i < config.sftSteps() && !stopping.get(); i++) {
+                List<SftTrainer.Pair> pairs = new ArrayList<>(config.sftBatch());
+                for (int j = 0; j < config.sftBatch(); j++) {
+                    SftExample ex = examples.get(rnd.nextInt(examples.size()));
+                    pairs.add(new SftTrainer.Pair(ex.prompt(), ex.completion()));
+                }
+                // cosine decay: the cold start should settle, not end on a large step
+                double lr = config.sftLearningRate() * 0.5 * (1 + Math.cos(Math.PI * i / config.sftSteps()));
+                double loss = sft.step(pairs, lr);
+                if ((i + 1) % 25 == 0 || i + 1 == config.sftSteps()) {
+                    metrics.record("sft", i + 1, Map.of("sft_loss", loss, "sft_lr", lr));
+                    setProgress("cold-start SFT " + (i + 1) + "/" + config.sftSteps(), 0, 0, Double.NaN, Double.NaN,
+                            loss, 0, 0, 0, 0, 0);
+                }
+            }
+        }
+    }
+
+    private void publishVersion(DjlPolicy policy, long version, long step) {
+        try {
+            Files.createDirectories(config.weightsDir());
+            Path file = config.weightsDir().resolve(String.format("v%06d.safetensors", version));
+            WeightSnapshot snap = WeightSnapshot.write(file, policy.exportWeights(), config.spec(), version, step);
+            PolicyVersion pv = PolicyVersion.newBuilder().setPolicy(config.policyName()).setVersion(version).setStep(step)
+                    .setWeightsLocation(snap.path().toAbsolutePath().toString()).setSha256(snap.sha256())
+                    .setCreatedAtMs(System.currentTimeMillis()).setSpec(config.spec().toJson()).build();
+            producer.send(Topics.POLICY_VERSIONS, config.policyName(), pv, VERSION::encode).block(Duration.ofSeconds(30));
+            Path old = config.weightsDir().resolve(String.format("v%06d.safetensors", version - KEEP_SNAPSHOTS));
+            Files.deleteIfExists(old);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write policy snapshot", e);
+        }
+    }
+
+    private void recordEval(long step, Evaluator.Result e) {
+        metrics.record("eval", step, Map.of("heldout_accuracy", e.accuracy(), "heldout_format", e.formatRate(),
+                "heldout_response_length", e.meanResponseTokens()));
+    }
+
+    private void setProgress(String phase, long step, long version, double reward, double acc, double kl,
+                             double staleness, double tps, long dropped, long dups, long skipped) {
+        progress.set(new Progress(phase, step, config.grpoSteps(), version, reward, acc, kl, staleness, tps, dropped,
+                dups, skipped));
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer) {
+        List<PartitionInfo> infos = consumer.partitionsFor(Topics.ROLLOUTS_SCORED, Duration.ofSeconds(30));
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("topic " + Topics.ROLLOUTS_SCORED + " does not exist; create the topics first");
+        }
+        return infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+    }
+
+    private static Map<Integer, Long> positions(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> parts) {
+        Map<Integer, Long> out = new HashMap<>();
+        for (TopicPartition tp : parts) {
+            out.put(tp.partition(), consumer.position(tp));
+        }
+        return out;
+    }
+
+    private static Map<String, NDArray> toArrays(NDManager nd, Weights w) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        w.tensors().forEach((k, t) -> out.put(k, nd.create(t.data(), new Shape(t.shape()))));
+        return out;
+    }
+
+    private static Weights fromArrays(Map<String, NDArray> arrays) {
+        Weights w = new Weights();
+        arrays.forEach((k, a) -> w.put(k, a.getShape().getShape(), a.toFloatArray()));
+        return w;
+    }
+
+    @Override
+    public void close() {
+        stop();
+        metrics.close();
+        deadLetters.close();
+        producer.close();
+    }
+}

@@ -1,0 +1,40 @@
+package org.rollstream.learner.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+
+/**
+ * Clips gradients by their global L2 norm. DJL's {@code optClipGrad} clamps each value from above
+ * only, which neither bounds the norm nor treats negative gradients symmetrically.
+ */
+public final class GradientClipping {
+    private GradientClipping() {
+    }
+
+    /** Scales all gradients so their joint L2 norm is at most {@code maxNorm}; returns the norm before clipping. */
+    public static double clipByGlobalNorm(PairList<String, Parameter> parameters, double maxNorm) {
+        double sumSquares = 0;
+        try (NDScope scope = new NDScope()) {
+            for (Pair<String, Parameter> p : parameters) {
+                NDArray w = p.getValue().getArray();
+                if (w.hasGradient()) {
+                    sumSquares += w.getGradient().square().sum().getFloat();
+                }
+            }
+        }
+        double norm = Math.sqrt(sumSquares);
+        if (maxNorm > 0 && norm > maxNorm && Double.isFinite(norm)) {
+            float scale = (float) (maxNorm / (norm + 1e-6));
+            for (Pair<String, Parameter> p : parameters) {
+                NDArray w = p.getValue().getArray();
+                if (w.hasGradient()) {
+                    w.getGradient().muli(scale);
+                }
+            }
+        }
+        return norm;
+    }
+}
