@@ -24,11 +24,13 @@ class ColdStartDataTest {
         Set<String> held = arith.heldOut().stream().map(TaskInstance::text).collect(Collectors.toSet());
         held.addAll(count.heldOut().stream().map(TaskInstance::text).collect(Collectors.toSet()));
         TaskRegistry reg = TaskRegistry.defaults();
+        java.util.Map<String, TaskInstance> byText = new java.util.HashMap<>();
+        arith.epoch(0).forEach(i -> byText.put(i.text(), i));
+        count.epoch(0).forEach(i -> byText.put(i.text(), i));
         for (SftExample x : xs) {
             assertFalse(held.contains(x.prompt()));
             assertTrue(x.completion().matches("<think>[^<]*</think><answer>[^<]+</answer>"), x.completion());
-            TaskInstance inst = (x.task().equals("countdown") ? count : arith).epoch(0).stream()
-                    .filter(i -> i.text().equals(x.prompt())).findFirst().orElseThrow();
+            TaskInstance inst = byText.get(x.prompt());
             boolean right = reg.resolve(x.task()).isCorrect(inst, Answers.extract(x.completion()).orElseThrow());
             assertEquals(x.perfect(), right, x.toString());
         }
