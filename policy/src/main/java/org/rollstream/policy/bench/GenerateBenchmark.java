@@ -1,0 +1,166 @@
+package org.rollstream.policy.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import org.rollstream.policy.Device;
+import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.OrtPolicy;
+import org.rollstream.policy.OrtSampler;
+import org.rollstream.policy.SamplingParams;
+import org.rollstream.policy.Weights;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * {@code rollstream bench generate}: generation throughput (generated tokens per second,
+ * prefill included) of the ONNX Runtime sampler against the in-house peer, the same model with
+ * the same weights in DJL (PyTorch engine, CPU), decoding with a KV cache. Greedy decoding, no
+ * stop tokens, so every row produces exactly {@code newTokens}. One warm-up run each, then the
+ * median of {@code runs}.
+ */
+public final class GenerateBenchmark {
+
+    /** Per-run and median tokens/s; djl is empty when the peer was skipped. */
+    public record Result(double[] ort, double[] djl) {
+        public double ortMedian() {
+            return median(ort);
+        }
+
+        public double djlMedian() {
+            return djl.length == 0 ? Double.NaN : median(djl);
+        }
+    }
+
+    private GenerateBenchmark() {
+    }
+
+    public static Result run(String preset, int batch, int promptLen, int newTokens, Device device, int runs) {
+        return run(ModelSpec.preset(preset), batch, promptLen, newTokens, device, runs, false, runs, System.out);
+    }
+
+    /**
+     * @param fp16     run ORT in float16 (GPU)
+     * @param djlRuns  measured runs of the DJL peer (0 skips it, e.g. on GPU where the peer would run on CPU)
+     */
+    public static Result run(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
+                             boolean fp16, int djlRuns, PrintStream out) {
+        if (promptLen + newTokens > spec.contextLength()) {
+            throw new IllegalArgumentException("prompt " + promptLen + " + new " + newTokens + " exceeds context " + spec.contextLength());
+        }
+        Weights w = DjlPolicy.initialWeights(spec, 1);
+        Random r = new Random(3);
+        List<int[]> prompts = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int[] p = new int[promptLen];
+            for (int j = 0; j < promptLen; j++) p[j] = r.nextInt(spec.vocabSize());
+            prompts.add(p);
+        }
+        long gen = (long) batch * newTokens;
+        out.printf("bench generate: spec=%s params=%,d batch=%d prompt=%d new=%d device=%s fp16=%s%n",
+                spec.toJson(), spec.parameterCount(), batch, promptLen, newTokens, device, fp16);
+
+        double[] ort = new double[runs];
+        try (OrtPolicy policy = OrtPolicy.create(spec, w, device, fp16, 0)) {
+            OrtSampler sampler = new OrtSampler(policy);
+            SamplingParams params = SamplingParams.of(0f, newTokens, 1);
+            sampler.sample(prompts, 1, params); // warm-up
+            for (int i = 0; i < runs; i++) {
+                long t0 = System.nanoTime();
+                sampler.sample(prompts, 1, params);
+                ort[i] = gen / ((System.nanoTime() - t0) / 1e9);
+                out.printf("  ort  run %d: %,.1f tokens/s%n", i + 1, ort[i]);
+            }
+        }
+        double[] djl = new double[djlRuns];
+        if (djlRuns > 0) {
+            try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+                DjlPolicy p = new DjlPolicy(spec, m, w);
+                int[][] toks = prompts.toArray(new int[0][]);
+                djlGenerate(p, toks, newTokens); // warm-up
+                for (int i = 0; i < djlRuns; i++) {
+                    long t0 = System.nanoTime();
+                    djlGenerate(p, toks, newTokens);
+                    djl[i] = gen / ((System.nanoTime() - t0) / 1e9);
+                    out.printf("  djl  run %d: %,.1f tokens/s%n", i + 1, djl[i]);
+                }
+            }
+        }
+        Result res = new Result(ort, djl);
+        out.printf("ort (ONNX Runtime, KV cache, %s%s): median %,.1f tokens/s%n", device, fp16 ? ", fp16" : ", fp32", res.ortMedian());
+        if (djlRuns > 0) {
+            out.printf("djl (DJL PyTorch CPU, KV cache, fp32):   median %,.1f tokens/s%n", res.djlMedian());
+            out.printf("ratio ort/djl: %.2fx%n", res.ortMedian() / res.djlMedian());
+        } else {
+            out.println("djl peer skipped");
+        }
+        return res;
+    }
+
+    /** Greedy generation with the DJL model and its KV cache; returns the generated ids. */
+    static int[][] djlGenerate(DjlPolicy p, int[][] prompts, int newTokens) {
+        NDManager root = p.manager();
+        int b = prompts.length;
+        int[][] outIds = new int[b][newTokens];
+        NDManager cacheMgr = root.newSubManager();
+        DjlPolicy.KvCache past = null;
+        NDArray input = cacheMgr.create(prompts);
+        for (int step = 0; step < newTokens; step++) {
+            NDManager stepMgr = root.newSubManager();
+            input.attach(stepMgr);
+            DjlPolicy.KvCache present = new DjlPolicy.KvCache(new ArrayList<>(), new ArrayList<>());
+            NDArray logits = p.forwardWithCache(input, past, present);
+            NDArray next = logits.get(new NDIndex(":, -1, :")).argMax(-1).toType(DataType.INT64, false);
+            long[] ids = next.toLongArray();
+            for (int i = 0; i < b; i++) outIds[i][step] = (int) ids[i];
+            NDManager newCache = root.newSubManager();
+            present.keys().forEach(a -> a.attach(newCache));
+            present.values().forEach(a -> a.attach(newCache));
+            input = next.reshape(b, 1);
+            input.attach(newCache);
+            cacheMgr.close();
+            stepMgr.close();
+            cacheMgr = newCache;
+            past = present;
+        }
+        cacheMgr.close();
+        return outIds;
+    }
+
+    static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /**
+     * {@code --preset tiny --batch 8 --prompt 16 --new 64 --device cpu --runs 5 [--fp16] [--djl-runs N]}
+     */
+    public static void main(String[] args) {
+        String preset = "tiny", device = "cpu";
+        int batch = 8, prompt = 16, newTokens = 64, runs = 5, djlRuns = -1;
+        boolean fp16 = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--preset" -> preset = args[++i];
+                case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--prompt" -> prompt = Integer.parseInt(args[++i]);
+                case "--new" -> newTokens = Integer.parseInt(args[++i]);
+                case "--device" -> device = args[++i];
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--djl-runs" -> djlRuns = Integer.parseInt(args[++i]);
+                case "--fp16" -> fp16 = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (use --preset --batch --prompt --new --device --runs --djl-runs --fp16)");
+            }
+        }
+        run(ModelSpec.preset(preset), batch, prompt, newTokens, Device.parse(device), runs, fp16, djlRuns < 0 ? runs : djlRuns, System.out);
+    }
+}
