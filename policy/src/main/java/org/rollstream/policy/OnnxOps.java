@@ -42,6 +42,7 @@ enum OnnxOps implements ONNXOperator {
     LAYER_NORM("LayerNormalization", 3, 0, 1, attr("axis", AttributeType.INT), attr("epsilon", AttributeType.FLOAT)),
     CAST("Cast", 1, 0, 1, attr("to", AttributeType.INT)),
     ARGMAX("ArgMax", 1, 0, 1, attr("axis", AttributeType.INT), attr("keepdims", AttributeType.INT)),
+    GATHER_ELEMENTS("GatherElements", 2, 0, 1, attr("axis", AttributeType.INT)),
     IDENTITY("Identity", 1, 0, 1);
 
     static final int OPSET = 17;

@@ -35,7 +35,12 @@ public final class OnnxPolicyExporter {
         /** logits for every position (parity tests, scoring). */
         FORWARD,
         /** logits of the last position only (prefill and decode steps of the sampler). */
-        STEP
+        STEP,
+        /**
+         * prefill then greedy decoding inside the graph (an ONNX Loop carrying the KV cache), so
+         * the cache never leaves the device: see {@link OrtLoopGenerator}.
+         */
+        GENERATE
     }
 
     /** Stand-in location of external initializers; never read, the session supplies the data. */
@@ -66,21 +71,29 @@ public final class OnnxPolicyExporter {
     }
 
     /** Graph under construction: Tribuo context plus the names of inputs/outputs to type later. */
-    private static final class Builder {
+    static final class Builder {
         final ModelSpec spec;
         final boolean fp16;
-        final ONNXContext ctx = new ONNXContext();
+        final ONNXContext ctx;
+        final String prefix;
         final Map<String, ONNXRef<?>> w = new LinkedHashMap<>();
         final Map<String, ONNXRef<?>> in = new LinkedHashMap<>();
         final List<String> outputs = new ArrayList<>();
 
         Builder(ModelSpec spec, boolean fp16) {
+            this(spec, fp16, new ONNXContext(), "");
+        }
+
+        /** {@code prefix} keeps node names of a Loop body distinct from the outer graph's. */
+        Builder(ModelSpec spec, boolean fp16, ONNXContext ctx, String prefix) {
             this.spec = spec;
             this.fp16 = fp16;
+            this.ctx = ctx;
+            this.prefix = prefix;
         }
 
         ONNXNode op(OnnxOps op, Map<String, Object> attrs, ONNXRef<?>... inputs) {
-            return ctx.operation(op, List.of(inputs), op.getOpName().toLowerCase(), attrs);
+            return ctx.operation(op, List.of(inputs), prefix + op.getOpName().toLowerCase(), attrs);
         }
 
         ONNXNode op(OnnxOps op, ONNXRef<?>... inputs) {
@@ -88,12 +101,12 @@ public final class OnnxPolicyExporter {
         }
 
         ONNXRef<?> i64(long... v) {
-            return ctx.array("c", v);
+            return ctx.array(prefix + "c", v);
         }
 
         /** A float scalar constant in the graph's compute type. */
         ONNXRef<?> f(float v) {
-            ONNXRef<?> c = ctx.constant("c", v);
+            ONNXRef<?> c = ctx.constant(prefix + "c", v);
             return fp16 ? op(OnnxOps.CAST, Map.of("to", DataType.FLOAT16_VALUE), c) : c;
         }
 
@@ -108,26 +121,26 @@ public final class OnnxPolicyExporter {
             outputs.add(name);
         }
 
-        OnnxMl.GraphProto build(Variant variant) {
-            ctx.setName("rollstream_policy");
-            spec.parameterShapes().keySet().forEach(n -> w.put(n, ctx.floatInput(n, 1)));
-            ONNXRef<?> ids = input("input_ids"), posIds = input("position_ids"), attn = input("attention_mask");
-            List<ONNXRef<?>> pastK = new ArrayList<>(), pastV = new ArrayList<>();
-            for (int l = 0; l < spec.layers(); l++) {
-                pastK.add(input("past_key_" + l));
-                pastV.add(input("past_value_" + l));
-            }
-            int c = spec.width(), h = spec.heads(), d = spec.headDim();
+        /** Transformer output for one call: logits and the grown KV cache. */
+        record Step(ONNXRef<?> hidden, List<ONNXRef<?>> presentK, List<ONNXRef<?>> presentV) {
+        }
 
+        void declareWeights() {
+            spec.parameterShapes().keySet().forEach(n -> w.put(n, ctx.floatInput(n, 1)));
+        }
+
+        /** The transformer over new tokens (B,S) with a past cache; returns final hidden states (B,S,C) after ln_f. */
+        Step transformer(ONNXRef<?> ids, ONNXRef<?> posIds, ONNXRef<?> attn, List<ONNXRef<?>> pastK, List<ONNXRef<?>> pastV) {
+            int c = spec.width(), h = spec.heads(), d = spec.headDim();
             // additive mask (B,1,S,P+S): causal, and padding keys from attention_mask
-            ONNXRef<?> zero = i64(0), one = i64(1);
             ONNXRef<?> pLen = op(OnnxOps.SHAPE, Map.of("start", 2, "end", 3), pastK.get(0));   // [P]
             ONNXRef<?> sLen = op(OnnxOps.SHAPE, Map.of("start", 1, "end", 2), ids);            // [S]
             ONNXRef<?> total = op(OnnxOps.ADD, pLen, sLen);
             ONNXRef<?> scalar = i64(); // empty shape for Reshape to a scalar
+            ONNXRef<?> one = op(OnnxOps.RESHAPE, i64(1), scalar);
             ONNXRef<?> pS = op(OnnxOps.RESHAPE, pLen, scalar), totS = op(OnnxOps.RESHAPE, total, scalar);
-            ONNXRef<?> kpos = op(OnnxOps.RANGE, op(OnnxOps.RESHAPE, zero, scalar), totS, op(OnnxOps.RESHAPE, one, scalar));
-            ONNXRef<?> qpos = op(OnnxOps.RANGE, pS, totS, op(OnnxOps.RESHAPE, one, scalar));
+            ONNXRef<?> kpos = op(OnnxOps.RANGE, op(OnnxOps.RESHAPE, i64(0), scalar), totS, one);
+            ONNXRef<?> qpos = op(OnnxOps.RANGE, pS, totS, one);
             ONNXRef<?> future = op(OnnxOps.GREATER, op(OnnxOps.UNSQUEEZE, kpos, i64(0)), op(OnnxOps.UNSQUEEZE, qpos, i64(1))); // (S,P+S)
             ONNXRef<?> padded = op(OnnxOps.UNSQUEEZE, op(OnnxOps.EQUAL, attn, i64(0)), i64(1, 2));                          // (B,1,1,P+S)
             ONNXRef<?> blocked = op(OnnxOps.OR, future, padded);
@@ -138,18 +151,20 @@ public final class OnnxPolicyExporter {
             ONNXRef<?> headShape = i64(0, 0, h, d), mergeShape = i64(0, 0, c);
             ONNXRef<?> scale = f((float) (1.0 / Math.sqrt(d)));
             int[] toHeads = {0, 2, 1, 3};
+            List<ONNXRef<?>> presK = new ArrayList<>(), presV = new ArrayList<>();
             for (int l = 0; l < spec.layers(); l++) {
                 String p = "h." + l + ".";
                 ONNXRef<?> a = ln(x, p + "ln_1");
                 ONNXRef<?> qkv = op(OnnxOps.ADD, op(OnnxOps.MATMUL, a, w.get(p + "attn.c_attn.weight")), w.get(p + "attn.c_attn.bias"));
-                List<ONNXNode> parts = ctx.operation(OnnxOps.SPLIT3, List.of(qkv, i64(c, c, c)), List.of("q", "k", "v"), Map.of("axis", 2));
+                List<ONNXNode> parts = ctx.operation(OnnxOps.SPLIT3, List.of(qkv, i64(c, c, c)),
+                        List.of(prefix + "q", prefix + "k", prefix + "v"), Map.of("axis", 2));
                 ONNXRef<?> q = op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.RESHAPE, parts.get(0), headShape));
                 ONNXRef<?> k = op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.RESHAPE, parts.get(1), headShape));
                 ONNXRef<?> v = op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.RESHAPE, parts.get(2), headShape));
                 k = op(OnnxOps.CONCAT, Map.of("axis", 2), pastK.get(l), k);
                 v = op(OnnxOps.CONCAT, Map.of("axis", 2), pastV.get(l), v);
-                output("present_key_" + l, k);
-                output("present_value_" + l, v);
+                presK.add(k);
+                presV.add(v);
                 ONNXRef<?> scores = op(OnnxOps.MATMUL, op(OnnxOps.MUL, q, scale), op(OnnxOps.TRANSPOSE, Map.of("perm", new int[]{0, 1, 3, 2}), k));
                 ONNXRef<?> att = op(OnnxOps.SOFTMAX, Map.of("axis", -1), op(OnnxOps.ADD, scores, mask));
                 ONNXRef<?> y = op(OnnxOps.RESHAPE, op(OnnxOps.TRANSPOSE, Map.of("perm", toHeads), op(OnnxOps.MATMUL, att, v)), mergeShape);
@@ -161,12 +176,41 @@ public final class OnnxPolicyExporter {
                 m = op(OnnxOps.ADD, op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_proj.weight")), w.get(p + "mlp.c_proj.bias"));
                 x = op(OnnxOps.ADD, x, m);
             }
-            ONNXRef<?> wteT = op(OnnxOps.TRANSPOSE, Map.of("perm", new int[]{1, 0}), w.get("wte.weight"));
+            return new Step(x, presK, presV);
+        }
+
+        /** Logits of the last position (B,V) from hidden states (B,S,C). */
+        ONNXRef<?> lastLogits(ONNXRef<?> x) {
+            ONNXRef<?> last = op(OnnxOps.GATHER, Map.of("axis", 1), x, op(OnnxOps.RESHAPE, i64(-1), i64())); // (B,C)
+            return op(OnnxOps.MATMUL, ln(last, "ln_f"), wteT());
+        }
+
+        ONNXRef<?> wteT() {
+            return op(OnnxOps.TRANSPOSE, Map.of("perm", new int[]{1, 0}), w.get("wte.weight"));
+        }
+
+        List<ONNXRef<?>> pastK = new ArrayList<>(), pastV = new ArrayList<>();
+
+        OnnxMl.GraphProto build(Variant variant) {
+            ctx.setName("rollstream_policy");
+            declareWeights();
+            ONNXRef<?> ids = input("input_ids"), posIds = input("position_ids"), attn = input("attention_mask");
+            for (int l = 0; l < spec.layers(); l++) {
+                pastK.add(input("past_key_" + l));
+                pastV.add(input("past_value_" + l));
+            }
+            Step s = transformer(ids, posIds, attn, pastK, pastV);
+            if (variant == Variant.GENERATE) {
+                return LoopGraph.build(this, s, posIds, attn);
+            }
+            for (int l = 0; l < spec.layers(); l++) {
+                output("present_key_" + l, s.presentK().get(l));
+                output("present_value_" + l, s.presentV().get(l));
+            }
             if (variant == Variant.STEP) {
-                ONNXRef<?> last = op(OnnxOps.GATHER, Map.of("axis", 1), x, op(OnnxOps.RESHAPE, i64(-1), scalar)); // (B,C)
-                output("last_logits", op(OnnxOps.MATMUL, ln(last, "ln_f"), wteT));
+                output("last_logits", lastLogits(s.hidden()));
             } else {
-                output("logits", op(OnnxOps.MATMUL, ln(x, "ln_f"), wteT));
+                output("logits", op(OnnxOps.MATMUL, ln(s.hidden(), "ln_f"), wteT()));
             }
             return finish(variant);
         }
@@ -184,13 +228,17 @@ public final class OnnxPolicyExporter {
 
         /** Types the inputs and outputs, and turns the weight placeholders into external initializers. */
         OnnxMl.GraphProto finish(Variant variant) {
-            OnnxMl.GraphProto g = ctx.buildGraph();
+            return finish(ctx.buildGraph());
+        }
+
+        OnnxMl.GraphProto finish(OnnxMl.GraphProto g) {
             OnnxMl.GraphProto.Builder gb = g.toBuilder().clearInput().clearOutput();
             int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
             String h = Integer.toString(spec.heads()), d = Integer.toString(spec.headDim());
             gb.addInput(value("input_ids", DataType.INT64_VALUE, "batch", "seq"));
             gb.addInput(value("position_ids", DataType.INT64_VALUE, "batch", "seq"));
             gb.addInput(value("attention_mask", DataType.INT64_VALUE, "batch", "total"));
+            if (in.containsKey("max_new_tokens")) gb.addInput(value("max_new_tokens", DataType.INT64_VALUE));
             for (int l = 0; l < spec.layers(); l++) {
                 gb.addInput(value("past_key_" + l, act, "batch", h, "past", d));
                 gb.addInput(value("past_value_" + l, act, "batch", h, "past", d));
@@ -198,6 +246,8 @@ public final class OnnxPolicyExporter {
             for (String o : outputs) {
                 if (o.startsWith("present")) gb.addOutput(value(o, act, "batch", h, "total", d));
                 else if (o.equals("logits")) gb.addOutput(value(o, act, "batch", "seq", Integer.toString(spec.vocabSize())));
+                else if (o.equals("tokens")) gb.addOutput(value(o, DataType.INT64_VALUE, "new", "batch", "1"));
+                else if (o.equals("token_logprobs")) gb.addOutput(value(o, DataType.FLOAT_VALUE, "new", "batch", "1"));
                 else gb.addOutput(value(o, act, "batch", Integer.toString(spec.vocabSize())));
             }
             for (var e : spec.parameterShapes().entrySet()) {

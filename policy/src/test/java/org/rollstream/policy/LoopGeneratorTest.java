@@ -1,0 +1,34 @@
+package org.rollstream.policy;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The in-graph decoding loop produces what the host loop produces. */
+class LoopGeneratorTest {
+    @Test
+    void inGraphLoopMatchesHostLoopGreedy() {
+        ModelSpec spec = SamplerTest.SPEC;
+        Weights w = ParityTest.randomWeights(spec, 33);
+        try (OrtPolicy p = OrtPolicy.create(spec, w, Device.CPU)) {
+            var host = new OrtSampler(p).sample(SamplerTest.PROMPTS, 2, SamplingParams.of(0f, 9, 1));
+            var loop = new OrtLoopGenerator(p, null).generate(SamplerTest.PROMPTS, 2, 9, null);
+            for (int i = 0; i < host.size(); i++) {
+                for (int g = 0; g < 2; g++) {
+                    SampledSequence a = host.get(i).get(g), b = loop.get(i).get(g);
+                    assertArrayEquals(a.tokenIds(), b.tokenIds());
+                    for (int k = 0; k < a.length(); k++) assertEquals(a.logProbs()[k], b.logProbs()[k], 1e-4);
+                }
+            }
+            // a stop token cuts the sequence
+            int stop = host.get(0).get(0).tokenIds()[2];
+            var cut = new OrtLoopGenerator(p, null).generate(List.of(SamplerTest.PROMPTS.get(0)), 1, 9, new int[]{stop});
+            SampledSequence c = cut.get(0).get(0);
+            assertEquals(FinishReason.STOP, c.finishReason());
+            assertEquals(stop, c.tokenIds()[c.length() - 1]);
+            assertTrue(c.length() <= 3);
+        }
+    }
+}
