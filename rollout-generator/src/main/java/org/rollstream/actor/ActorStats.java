@@ -1,0 +1,72 @@
+package org.rollstream.actor;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters of one actor, readable from any thread; {@link #toString} is a progress line. */
+public final class ActorStats {
+    final AtomicLong promptsConsumed = new AtomicLong();
+    final AtomicLong promptsRejected = new AtomicLong();
+    final AtomicLong groupsPublished = new AtomicLong();
+    final AtomicLong tokensGenerated = new AtomicLong();
+    final AtomicLong samplingNanos = new AtomicLong();
+    final AtomicLong batches = new AtomicLong();
+    final AtomicLong currentVersion = new AtomicLong(-1);
+    final AtomicLong versionsLoaded = new AtomicLong();
+    final AtomicLong versionsRefused = new AtomicLong();
+    final AtomicLong batchFailures = new AtomicLong();
+
+    /** Prompts received from Kafka (valid or not). */
+    public long promptsConsumed() {
+        return promptsConsumed.get();
+    }
+
+    /** Prompts sent to {@code prompts.dlq} (unknown task, empty text, too long, ...). */
+    public long promptsRejected() {
+        return promptsRejected.get();
+    }
+
+    public long groupsPublished() {
+        return groupsPublished.get();
+    }
+
+    /** Generated tokens, stop tokens included. */
+    public long tokensGenerated() {
+        return tokensGenerated.get();
+    }
+
+    /** Generated tokens per second of sampling time (not wall time: idle waits do not count). */
+    public double tokensPerSecond() {
+        long ns = samplingNanos.get();
+        return ns == 0 ? 0 : tokensGenerated.get() * 1e9 / ns;
+    }
+
+    public long batches() {
+        return batches.get();
+    }
+
+    /** Version serving now; -1 before the first one is loaded. */
+    public long currentVersion() {
+        return currentVersion.get();
+    }
+
+    public long versionsLoaded() {
+        return versionsLoaded.get();
+    }
+
+    /** Announced versions whose weights were refused (missing file, checksum, shapes). */
+    public long versionsRefused() {
+        return versionsRefused.get();
+    }
+
+    /** Batches whose sampling or publishing failed; their prompts stay unacked and are redelivered. */
+    public long batchFailures() {
+        return batchFailures.get();
+    }
+
+    @Override
+    public String toString() {
+        return String.format("version=%d prompts=%d rejected=%d groups=%d tokens=%d tok/s=%.0f refusedVersions=%d failedBatches=%d",
+                currentVersion(), promptsConsumed(), promptsRejected(), groupsPublished(), tokensGenerated(),
+                tokensPerSecond(), versionsRefused(), batchFailures());
+    }
+}

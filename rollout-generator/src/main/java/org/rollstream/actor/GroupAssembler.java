@@ -1,0 +1,65 @@
+package org.rollstream.actor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.rollstream.policy.SampledSequence;
+import org.rollstream.schemas.records.Completion;
+import org.rollstream.schemas.records.FinishReason;
+import org.rollstream.schemas.records.Prompt;
+import org.rollstream.schemas.records.SampledGroup;
+
+/** Builds the {@link SampledGroup} record of one prompt from the sampler's sequences. */
+final class GroupAssembler {
+    private final ActorConfig config;
+
+    GroupAssembler(ActorConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * The group id is the prompt id, so a redelivered prompt yields the same group id and the
+     * learner, which deduplicates by it, trains the prompt once.
+     */
+    SampledGroup assemble(Prompt prompt, int[] promptTokens, List<SampledSequence> sequences, long version, long generationMs) {
+        List<Completion> completions = new ArrayList<>(sequences.size());
+        for (SampledSequence s : sequences) {
+            completions.add(Completion.newBuilder()
+                    .setTokenIds(ints(s.tokenIds()))
+                    .setText(s.text() == null ? "" : s.text())
+                    .setLogProbs(floats(s.logProbs()))
+                    .setFinishReason(s.finishReason() == org.rollstream.policy.FinishReason.STOP ? FinishReason.STOP : FinishReason.LENGTH)
+                    .setPromptTokens(promptTokens.length)
+                    .setGenerationMs(generationMs)
+                    .setPolicyVersion(version)
+                    .build());
+        }
+        return SampledGroup.newBuilder()
+                .setGroupId(prompt.getId())
+                .setPrompt(prompt)
+                .setPromptTokenIds(ints(promptTokens))
+                .setPolicyVersion(version)
+                .setActorId(config.actorId())
+                .setCompletions(completions)
+                .setTemperature(config.temperature())
+                .setTopP(config.topP())
+                .setCreatedAtMs(System.currentTimeMillis())
+                .build();
+    }
+
+    private static List<Integer> ints(int[] a) {
+        List<Integer> out = new ArrayList<>(a.length);
+        for (int x : a) {
+            out.add(x);
+        }
+        return out;
+    }
+
+    private static List<Float> floats(float[] a) {
+        List<Float> out = new ArrayList<>(a.length);
+        for (float x : a) {
+            out.add(x);
+        }
+        return out;
+    }
+}

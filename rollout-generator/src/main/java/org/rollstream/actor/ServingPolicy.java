@@ -1,0 +1,57 @@
+package org.rollstream.actor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.OrtPolicy;
+import org.rollstream.policy.OrtSampler;
+
+/**
+ * One loaded policy version with its ONNX Runtime sessions, reference counted: the actor holds one
+ * reference while it is current, each batch holds one while it samples, and the sessions close
+ * when the last reference goes, so a swap never closes a session under a running batch.
+ */
+final class ServingPolicy {
+    private final long version;
+    private final OrtPolicy policy;
+    private final OrtSampler sampler;
+    private final AtomicInteger refs = new AtomicInteger(1); // the owner's reference
+
+    ServingPolicy(long version, OrtPolicy policy, OrtSampler sampler) {
+        this.version = version;
+        this.policy = policy;
+        this.sampler = sampler;
+    }
+
+    long version() {
+        return version;
+    }
+
+    ModelSpec spec() {
+        return policy.spec();
+    }
+
+    OrtSampler sampler() {
+        return sampler;
+    }
+
+    /** Takes a reference for a batch; false when this version was already retired and closed. */
+    boolean acquire() {
+        while (true) {
+            int r = refs.get();
+            if (r == 0) {
+                return false;
+            }
+            if (refs.compareAndSet(r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Drops a reference (a batch's, or the owner's when swapped out); the last one closes the sessions. */
+    void release() {
+        if (refs.decrementAndGet() == 0) {
+            policy.close();
+        }
+    }
+}
