@@ -136,7 +136,12 @@ public final class ActorService implements AutoCloseable {
                 .subscribeOn(sampling)
                 .flatMapMany(Flux::fromIterable)
                 .flatMap(this::publish)
-                .then();
+                .then()
+                .onErrorResume(e -> { // a bug must not end the stream; the batch stays unacked and is redelivered
+                    stats.batchFailures.incrementAndGet();
+                    log.error("actor {} failed on a batch of {} prompts: {}", config.actorId(), batch.size(), e.toString(), e);
+                    return Mono.empty();
+                });
     }
 
     private record Sampled(Received<Prompt> received, SampledGroup group) {
@@ -197,6 +202,9 @@ public final class ActorService implements AutoCloseable {
     private ServingPolicy acquireServing() {
         while (true) {
             ServingPolicy p = serving.get();
+            if (p == null) {
+                throw new IllegalStateException("actor " + config.actorId() + " is closed");
+            }
             if (p.acquire()) {
                 return p;
             }

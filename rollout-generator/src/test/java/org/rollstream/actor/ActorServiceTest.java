@@ -130,7 +130,36 @@ class ActorServiceTest {
         }
     }
 
+    @Test
+    void actorsOfOneGroupShareThePrompts() {
+        WeightSnapshot s = snapshot(1, 9);
+        announce(s, "", "pair");
+        ActorConfig base = ActorConfig.defaults("pair-1").withPolicyName("pair").withConsumerGroup("pair-actors")
+                .withSampling(2, 1.0f, 1.0f, 4).withPromptsPerBatch(2);
+        try (ActorService one = ActorService.start(settings, base, TOKENIZER);
+             ActorService two = ActorService.start(settings, new ActorConfig("pair-2", base.consumerGroup(), base.policyName(),
+                     base.groupSize(), base.temperature(), base.topP(), base.maxNewTokens(), base.promptsPerBatch(), "cpu", 7L), TOKENIZER)) {
+            await(() -> one.stats().currentVersion() == 1 && two.stats().currentVersion() == 1, () -> one.stats() + " / " + two.stats());
+            await(() -> membersWithPartitions("pair-actors") == 2, () -> "both actors joined the group");
+            List<String> ids = java.util.stream.IntStream.range(0, 12).mapToObj(i -> "pair-" + i).toList();
+            ids.forEach(id -> sendPrompt(prompt(id, id.hashCode())));
+            Map<String, SampledGroup> groups = readUntil(Topics.ROLLOUTS_SAMPLED, ids, SAMPLED::decode);
+            java.util.Set<String> actors = new java.util.HashSet<>();
+            ids.forEach(id -> actors.add(groups.get(id).getActorId()));
+            assertEquals(java.util.Set.of("pair-1", "pair-2"), actors, "both members sampled some of the prompts");
+        }
+    }
+
     // ---- helpers
+
+    static int membersWithPartitions(String group) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(settings.adminProps())) {
+            var d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+            return (int) d.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
 
     static void assertGroup(SampledGroup g, Prompt p, long version) {
         assertEquals(p.getId(), g.getGroupId(), "group id is the prompt id");
@@ -163,10 +192,14 @@ class ActorServiceTest {
     }
 
     static void announce(WeightSnapshot s, String specOverride) {
-        PolicyVersion v = PolicyVersion.newBuilder().setPolicy("default").setVersion(s.version()).setStep(s.step())
+        announce(s, specOverride, "default");
+    }
+
+    static void announce(WeightSnapshot s, String specOverride, String policy) {
+        PolicyVersion v = PolicyVersion.newBuilder().setPolicy(policy).setVersion(s.version()).setStep(s.step())
                 .setWeightsLocation(s.path().toString()).setSha256(s.sha256()).setCreatedAtMs(System.currentTimeMillis())
                 .setSpec(specOverride.isEmpty() ? s.spec().toJson() : specOverride).build();
-        producer.send(Topics.POLICY_VERSIONS, "default", VERSIONS.encode(v)).block(Duration.ofSeconds(30));
+        producer.send(Topics.POLICY_VERSIONS, policy, VERSIONS.encode(v)).block(Duration.ofSeconds(30));
     }
 
     static Prompt prompt(String id, long seed) {
