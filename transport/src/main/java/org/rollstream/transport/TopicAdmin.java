@@ -47,6 +47,15 @@ public final class TopicAdmin implements AutoCloseable {
         if (missing.isEmpty()) {
             return created;
         }
+        try {
+            createAndAwaitLeaders(missing, created);
+        } finally {
+            awaitLeaders(missing.stream().map(NewTopic::name).toList());
+        }
+        return created;
+    }
+
+    private void createAndAwaitLeaders(List<NewTopic> missing, List<String> created) {
         for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : admin.createTopics(missing).values().entrySet()) {
             try {
                 call(e.getValue());
@@ -57,7 +66,43 @@ public final class TopicAdmin implements AutoCloseable {
                 }
             }
         }
-        return created;
+    }
+
+    /**
+     * Waits until every partition of {@code topics} is served by its leader. Producing to a partition
+     * the broker has not opened yet gets NOT_LEADER_OR_FOLLOWER for the first request while later
+     * in-flight requests succeed, and the idempotent producer then retries the first one with
+     * OUT_OF_ORDER_SEQUENCE until delivery.timeout.ms (KAFKA-15591 / KAFKA-19880). A latest-offset
+     * lookup is answered by the leader only, so its success means the partitions are open.
+     */
+    private void awaitLeaders(List<String> topics) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            try {
+                probeLeaders(topics);
+                return;
+            } catch (KafkaAdminException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KafkaAdminException("interrupted", e);
+            }
+        }
+    }
+
+    private void probeLeaders(List<String> topics) {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+        call(admin.describeTopics(topics).allTopicNames()).forEach((name, description) ->
+                description.partitions().forEach(p -> latest.put(
+                        new org.apache.kafka.common.TopicPartition(name, p.partition()),
+                        org.apache.kafka.clients.admin.OffsetSpec.latest())));
+        call(admin.listOffsets(latest).all());
     }
 
     public List<String> ensureTopic(String name, int partitions, Map<String, String> configs) {
@@ -70,6 +115,15 @@ public final class TopicAdmin implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(call(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic).partitions().size());
+    }
+
+    /** Deletes topics that exist; missing ones are ignored. */
+    public void deleteTopics(Collection<String> topics) {
+        Set<String> existing = call(admin.listTopics().names());
+        List<String> present = topics.stream().filter(existing::contains).toList();
+        if (!present.isEmpty()) {
+            call(admin.deleteTopics(present).all());
+        }
     }
 
     /** One line for logs: cluster id, controller, brokers. */

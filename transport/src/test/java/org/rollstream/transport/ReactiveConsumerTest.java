@@ -98,4 +98,79 @@ class ReactiveConsumerTest {
         second.close();
         assertEquals(50, firstSeen);
     }
+
+    @Test
+    void failedRecordsAreDeadLetteredThenAcked() {
+        try (TopicAdmin admin = new TopicAdmin(settings)) {
+            admin.ensureTopic("failing", 1, Map.of());
+        }
+        produce("failing", 20);
+        ReactiveConsumer<Integer> consumer = ReactiveConsumer.builder(settings, "failing-group", ReactiveConsumerTest::decode)
+                .topics("failing").clientId("failing-test").build();
+        consumer.receive().concatMap(r -> r.value() % 5 == 0
+                        ? r.fail(new IllegalStateException("cannot score " + r.value())).thenReturn(r)
+                        : reactor.core.publisher.Mono.fromRunnable(r::ack).thenReturn(r))
+                .take(20).blockLast(Duration.ofSeconds(30));
+        consumer.close();
+        assertEquals(20, consumer.stats().committed(), "dead-lettered records count as done");
+
+        var codec = DeadLetterPublisher.codec();
+        ReactiveConsumer<org.rollstream.schemas.records.DeadLetter> dlq = ReactiveConsumer
+                .builder(settings, "failing-dlq", codec::decode).topics("failing.dlq").build();
+        var letters = dlq.receive().doOnNext(Received::ack).map(Received::value).take(4)
+                .collectList().block(Duration.ofSeconds(30));
+        dlq.close();
+        assertEquals(4, letters.size());
+        for (var letter : letters) {
+            assertEquals(DeadLetterPublisher.STAGE_PROCESS, letter.getStage());
+            assertEquals(IllegalStateException.class.getName(), letter.getErrorClass());
+            assertTrue(letter.getReason().startsWith("cannot score "), letter.getReason());
+            assertEquals("failing-test", letter.getFailedBy());
+        }
+    }
+
+    @Test
+    void aSecondMemberJoiningMidStreamLosesNothing() throws InterruptedException {
+        int n = 4000;
+        try (TopicAdmin admin = new TopicAdmin(settings)) {
+            admin.ensureTopic("shared", 4, Map.of());
+        }
+        produce("shared", n);
+        java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(n);
+        AtomicInteger distinct = new AtomicInteger();
+        AtomicInteger total = new AtomicInteger();
+        java.util.function.Function<ReactiveConsumer<Integer>, reactor.core.Disposable> run = c -> c.receive()
+                .delayElements(Duration.ofMillis(1), Schedulers.parallel())
+                .doOnNext(r -> {
+                    if (seen.getAndIncrement(r.value()) == 0) {
+                        distinct.incrementAndGet();
+                    }
+                    total.incrementAndGet();
+                    r.ack();
+                }).subscribe();
+        ReactiveConsumer<Integer> a = ReactiveConsumer.builder(settings, "shared-group", ReactiveConsumerTest::decode)
+                .topics("shared").maxBuffered(32).build();
+        ReactiveConsumer<Integer> b = ReactiveConsumer.builder(settings, "shared-group", ReactiveConsumerTest::decode)
+                .topics("shared").maxBuffered(32).build();
+        reactor.core.Disposable runA = run.apply(a);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (total.get() < n / 4 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        reactor.core.Disposable runB = run.apply(b); // triggers a rebalance while A is busy
+        while (distinct.get() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        runA.dispose();
+        runB.dispose();
+        a.close();
+        b.close();
+        int duplicates = total.get() - distinct.get();
+        System.out.printf("rebalance: distinct %d, duplicates %d%n  a: %s%n  b: %s%n", distinct.get(), duplicates, a.stats(), b.stats());
+        assertEquals(n, distinct.get());
+        assertTrue(a.stats().rebalances() > 0, "A saw its partitions revoked");
+        assertTrue(b.stats().emitted() > 0, "B got partitions");
+        assertTrue(duplicates <= a.stats().uncommittedAtClose() + b.stats().uncommittedAtClose(),
+                "duplicates bounded by what was uncommitted at revoke/close");
+    }
 }
