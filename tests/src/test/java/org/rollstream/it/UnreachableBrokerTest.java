@@ -31,4 +31,13 @@ class UnreachableBrokerTest {
                         () -> KafkaSettings.of("no-such-host.invalid:9092").verifyReachable(Duration.ofSeconds(10))));
         assertTrue(e.getMessage().contains("no-such-host.invalid:9092"), e.getMessage());
     }
+
+    @Test
+    void consumerFluxErrorsInsteadOfWaitingForever() {
+        var consumer = org.rollstream.transport.ReactiveConsumer
+                .builder(KafkaSettings.of("127.0.0.1:1"), "nobody", bytes -> bytes).topics("prompts").build();
+        Throwable error = assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
+                assertThrows(BrokerUnreachableException.class, () -> consumer.receive().blockFirst()));
+        assertTrue(error.getMessage().contains("127.0.0.1:1"), error.getMessage());
+    }
 }

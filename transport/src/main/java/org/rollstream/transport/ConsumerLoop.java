@@ -33,6 +33,7 @@ final class ConsumerLoop<V> implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
     /** Poll timeout while paused: short, so returning demand resumes quickly without wakeup(). */
     private static final Duration PAUSED_POLL = Duration.ofMillis(5);
+    private static final Duration REACHABLE_WITHIN = Duration.ofSeconds(10);
 
     private final ReactiveConsumer.Options<V> o;
     private final FluxSink<Received<V>> sink;
@@ -79,6 +80,8 @@ final class ConsumerLoop<V> implements Runnable {
     public void run() {
         Throwable failure = null;
         try {
+            // the consumer would otherwise retry an unreachable cluster forever, silently
+            o.settings.verifyReachable(REACHABLE_WITHIN);
             Properties props = o.settings.consumerProps(o.groupId);
             if (o.clientId != null) {
                 props.put(ConsumerConfig.CLIENT_ID_CONFIG, o.clientId);
