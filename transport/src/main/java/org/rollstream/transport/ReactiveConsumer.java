@@ -75,6 +75,8 @@ public final class ReactiveConsumer<V> implements AutoCloseable {
         if (l != null) {
             l.stop();
             l.awaitTermination(options.closeTimeout.plusSeconds(30));
+        } else if (subscribed.compareAndSet(false, true) && options.ownsDeadLetters) {
+            options.deadLetters.close(); // never subscribed: the loop that would close it never ran
         }
     }
 
