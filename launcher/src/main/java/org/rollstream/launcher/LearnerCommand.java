@@ -1,18 +1,48 @@
 package org.rollstream.launcher;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
+import org.rollstream.learner.LearnerConfig;
+import org.rollstream.learner.LearnerService;
+import org.rollstream.learner.report.RunReport;
+import org.rollstream.policy.CharTokenizer;
+import org.rollstream.schemas.Topics;
+import org.rollstream.tasks.TaskRegistry;
+import org.rollstream.transport.KafkaSettings;
+import org.rollstream.transport.TopicAdmin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "learner", mixinStandardHelpOptions = true,
-        description = "Runs the learner: cold-start SFT, then GRPO on rollouts.scored; publishes policy versions, metrics and checkpoints.")
+@Command(name = "learner", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs the learner alone: cold-start SFT, then GRPO on rollouts.scored, publishing policy versions,",
+                "prompts, metrics and checkpoints. Actors and a scorer must run against the same cluster.",
+                "A --run-dir with checkpoints resumes from the latest one."})
 final class LearnerCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
+    @Mixin
+    TrainingOptions training;
+
     @Override
     public Integer call() {
-        System.err.println("rollstream learner: not yet available in this release");
-        return 1;
+        KafkaSettings settings = kafka.requiredSettings("learner");
+        LearnerConfig config = training.learnerConfig();
+        settings.verifyReachable(Duration.ofSeconds(15));
+        try (TopicAdmin admin = new TopicAdmin(settings)) {
+            admin.ensureTopics(Topics.all(4));
+        }
+        try (LearnerService learner = new LearnerService(settings, config, CharTokenizer.builtin(), TaskRegistry.defaults(),
+                e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues()))) {
+            Runtime.getRuntime().addShutdownHook(new Thread(learner::stop, "learner-stop"));
+            LearnerService.Summary s = learner.run();
+            Path report = config.runDir().resolve("report");
+            List<Path> files = RunReport.write(report, config.metricsCsv(), s.metrics(),
+                    RunCommand.summary(config, new LocalRun.Result(s, 0, 0, 0, 0, 0)));
+            System.out.println("learner done: " + s.steps() + " steps; report in " + report.toAbsolutePath() + " (" + files.size() + " files)");
+        }
+        return 0;
     }
 }

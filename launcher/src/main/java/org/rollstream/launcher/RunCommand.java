@@ -1,18 +1,108 @@
 package org.rollstream.launcher;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rollstream.learner.LearnerConfig;
+import org.rollstream.learner.LearnerService;
+import org.rollstream.learner.report.RunReport;
+import org.rollstream.transport.KafkaSettings;
+import org.rollstream.transport.broker.EmbeddedKafka;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Runs everything on one machine: an embedded broker (or --bootstrap-servers), cold-start SFT, then GRPO with actors, scorer and learner in one process; shows progress and writes a report.")
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs everything on one machine: an embedded Kafka broker (or --bootstrap-servers), cold-start SFT,",
+                "then GRPO with actors, scorer and learner in one process talking over Kafka. Shows a live progress",
+                "line and ends with a summary table and a report folder (metrics CSV and PNG plots)."})
 final class RunCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
+    @Mixin
+    TrainingOptions training;
+
+    @Mixin
+    RoleOptions roles;
+
+    @Option(names = "--actors", defaultValue = "1", description = "Actor threads sharing the prompts (default: ${DEFAULT-VALUE}).")
+    int actors;
+
+    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of the data topics (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
     @Override
     public Integer call() {
-        System.err.println("rollstream run: not yet available in this release");
-        return 1;
+        LearnerConfig config = training.learnerConfig();
+        roles.validate();
+        if (actors < 1) {
+            throw new UsageException("--actors must be at least 1, got " + actors);
+        }
+        if (partitions < 1) {
+            throw new UsageException("--partitions must be at least 1, got " + partitions);
+        }
+        System.out.printf("rollstream run: task %s, preset %s, %d cold-start SFT steps, %d GRPO steps, B=%d, G=%d, η=%d, run dir %s%n",
+                config.task(), training.preset, config.sftSteps(), config.grpoSteps(), config.grpo().groupsPerStep(),
+                roles.groupSize, config.grpo().maxStaleness(), config.runDir().toAbsolutePath());
+        EmbeddedKafka broker = null;
+        try {
+            KafkaSettings settings;
+            if (kafka.hasBootstrap()) {
+                settings = kafka.settings(kafka.bootstrapServers);
+            } else {
+                System.out.println("starting an embedded Kafka broker ...");
+                broker = EmbeddedKafka.start(config.runDir().resolve("kafka"));
+                System.out.println("embedded Kafka broker at " + broker.bootstrapServers());
+                settings = kafka.settings(broker.bootstrapServers());
+            }
+            boolean console = System.console() != null;
+            LocalRun.Result result = LocalRun.run(settings, config,
+                    roles.actorConfig("actor", config.policyName(), config.maxNewTokens(), config.seed()), actors,
+                    roles.scorerConfig("scorer", config.maxNewTokens()), partitions, System.out,
+                    Duration.ofSeconds(console ? 1 : 10), console);
+            Map<String, String> summary = summary(config, result);
+            Path reportDir = config.runDir().resolve("report");
+            List<Path> files = RunReport.write(reportDir, config.metricsCsv(), result.learner().metrics(), summary);
+            System.out.println();
+            System.out.println("Summary");
+            System.out.print(RunReport.table(summary));
+            System.out.println("Report: " + reportDir.toAbsolutePath() + " (" + files.size() + " files)");
+            return 0;
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+        }
+    }
+
+    static Map<String, String> summary(LearnerConfig config, LocalRun.Result r) {
+        LearnerService.Summary s = r.learner();
+        Map<String, String> m = RunReport.newSummary();
+        m.put("task", config.task());
+        m.put("GRPO steps", Long.toString(s.steps()));
+        m.put("held-out accuracy after cold start", pct(s.coldStartAccuracy()));
+        m.put("held-out accuracy at the end", pct(s.finalAccuracy()));
+        m.put("mean reward, first step", num(s.firstReward()));
+        m.put("mean reward, last step", num(s.lastReward()));
+        m.put("groups sampled / scored", r.groupsSampled() + " / " + r.groupsScored());
+        m.put("groups dropped as stale (η=" + config.grpo().maxStaleness() + ")", Long.toString(s.dropped()));
+        m.put("duplicate groups skipped", Long.toString(s.duplicates()));
+        m.put("uninformative groups skipped", Long.toString(s.skipped()));
+        m.put("dead-lettered groups", Long.toString(r.deadLettered()));
+        m.put("tokens generated", Long.toString(r.tokensGenerated()));
+        m.put("wall time", String.format(Locale.ROOT, "%.1f s", s.seconds()));
+        return m;
+    }
+
+    private static String pct(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
     }
 }

@@ -24,10 +24,12 @@ import org.rollstream.policy.ModelSpec;
  * @param maxNewTokens     completion length limit, for evaluation (actors have their own)
  * @param promptTimeoutMs  an issued prompt with no scored group after this long is counted lost,
  *                         so a dead-lettered prompt cannot stall the feeder forever
+ * @param initWeights      start GRPO from this snapshot instead of a cold start (null: cold start)
  */
 public record LearnerConfig(Path runDir, String runId, String policyName, ModelSpec spec, String task, long seed,
                             int sftSteps, int sftBatch, double sftLearningRate, GrpoConfig grpo, int grpoSteps,
-                            int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs) {
+                            int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs,
+                            Path initWeights) {
     public LearnerConfig {
         require(runDir != null, "a run directory is required");
         require(runId != null && !runId.isBlank() && !runId.contains("/"), "run id must be a non-empty name without '/'");
@@ -39,12 +41,29 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
         require(checkpointEvery >= 1, "checkpoint-every must be at least 1, got " + checkpointEvery);
         require(maxNewTokens >= 1, "max new tokens must be at least 1, got " + maxNewTokens);
         require(promptTimeoutMs > 0, "prompt timeout must be positive");
+        require(initWeights == null || java.nio.file.Files.isReadable(initWeights),
+                "initial weights " + initWeights + " are not a readable file");
     }
 
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    public LearnerConfig withRunDir(Path dir, String id) {
+        return new LearnerConfig(dir, id, policyName, spec, task, seed, sftSteps, sftBatch, sftLearningRate, grpo,
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights);
+    }
+
+    public LearnerConfig withGrpo(GrpoConfig g) {
+        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, sftSteps, sftBatch, sftLearningRate, g,
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights);
+    }
+
+    public LearnerConfig withInitWeights(Path weights) {
+        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, sftSteps, sftBatch, sftLearningRate, grpo,
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, weights);
     }
 
     public Path weightsDir() {

@@ -89,7 +89,18 @@ public final class LearnerService implements AutoCloseable {
     /** What a finished run reports. */
     public record Summary(long steps, double coldStartAccuracy, double finalAccuracy, double firstReward,
                           double lastReward, long dropped, long duplicates, long skipped, long timedOutPrompts,
-                          double seconds, List<MetricEvent> metrics) {
+                          double seconds, long grpoStartMs, double grpoSeconds, double trainSeconds,
+                          double evalSeconds, long groupsTrained, List<MetricEvent> metrics) {
+        /** Milliseconds from the start of GRPO to the first evaluation reaching {@code accuracy}; -1 if never. */
+        public long millisToAccuracy(double accuracy) {
+            for (MetricEvent e : metrics) {
+                Double a = e.getValues().get("heldout_accuracy");
+                if ("eval".equals(e.getKind()) && a != null && a >= accuracy && e.getTimestampMs() >= grpoStartMs) {
+                    return e.getTimestampMs() - grpoStartMs;
+                }
+            }
+            return -1;
+        }
     }
 
     public LearnerService(KafkaSettings kafka, LearnerConfig config, Tokenizer tokenizer, TaskRegistry tasks,
@@ -167,7 +178,14 @@ public final class LearnerService implements AutoCloseable {
                 partitions.forEach(consumer::position); // pin the start before any prompt is issued
                 step = 0;
                 version = 0;
-                if (config.sftSteps() > 0) {
+                if (config.initWeights() != null) {
+                    WeightSnapshot init = WeightSnapshot.open(config.initWeights());
+                    if (!init.spec().equals(config.spec())) {
+                        throw new IllegalArgumentException("initial weights " + config.initWeights() + " are for " + init.spec()
+                                + ", not " + config.spec());
+                    }
+                    policy.loadWeights(init.load());
+                } else if (config.sftSteps() > 0) {
                     coldStart(policy, dataset);
                 }
                 if (config.grpo().klBeta() > 0) {
@@ -182,6 +200,11 @@ public final class LearnerService implements AutoCloseable {
             recordEval(step, eval0);
             setProgress("grpo", step, version, Double.NaN, eval0.accuracy(), Double.NaN, 0, 0, 0, 0, 0);
 
+            long grpoStartMs = System.currentTimeMillis();
+            long grpoStartNs = System.nanoTime();
+            long trainNanos = 0;
+            long evalNanos = 0;
+            long groupsTrained = 0;
             GrpoTrainer trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
             StalenessGate gate = new StalenessGate(config.grpo().maxStaleness());
             List<TrainingGroup> batch = new ArrayList<>();
@@ -253,7 +276,10 @@ public final class LearnerService implements AutoCloseable {
                 skippedSinceStep = 0;
                 offsets = positions(consumer, partitions);
 
+                long t0 = System.nanoTime();
                 GrpoTrainer.StepStats s = trainer.step(stepGroups);
+                trainNanos += System.nanoTime() - t0;
+                groupsTrained += stepGroups.size();
                 step++;
                 final long trainedVersion = version;
                 double staleness = stepGroups.stream()
@@ -287,7 +313,9 @@ public final class LearnerService implements AutoCloseable {
                 metrics.record("train", step, m);
 
                 if (step % config.evalEvery() == 0 || step == config.grpoSteps()) {
+                    long e0 = System.nanoTime();
                     Evaluator.Result e = evaluator.evaluate(policy, heldOut);
+                    evalNanos += System.nanoTime() - e0;
                     lastAccuracy = e.accuracy();
                     recordEval(step, e);
                 }
@@ -304,7 +332,9 @@ public final class LearnerService implements AutoCloseable {
             setProgress("done", step, version, lastReward, lastAccuracy, Double.NaN, 0, 0, gate.dropped(),
                     ledger.duplicates(), skipped);
             return new Summary(step, coldStartAccuracy, lastAccuracy, firstReward, lastReward, gate.dropped(),
-                    ledger.duplicates(), skipped, feeder.timedOut(), seconds, metrics.events());
+                    ledger.duplicates(), skipped, feeder.timedOut(), seconds, grpoStartMs,
+                    (System.nanoTime() - grpoStartNs) / 1e9, trainNanos / 1e9, evalNanos / 1e9, groupsTrained,
+                    metrics.events());
         }
     }
 

@@ -43,6 +43,8 @@ public final class ActorService implements AutoCloseable {
     private static final AvroCodec<SampledGroup> SAMPLED = AvroCodec.of(SampledGroup.class);
     /** Short: a lone prompt should not wait long for company, a busy topic fills batches anyway. */
     private static final Duration BATCH_WAIT = Duration.ofMillis(50);
+    /** How long a batch waits for the policy version its prompts require. */
+    private static final Duration VERSION_WAIT = Duration.ofSeconds(60);
 
     private final KafkaSettings settings;
     private final ActorConfig config;
@@ -149,6 +151,7 @@ public final class ActorService implements AutoCloseable {
 
     /** Validates, encodes and samples one batch with the version current at its start. */
     private List<Sampled> sample(List<Received<Prompt>> batch) {
+        awaitVersion(batch.stream().mapToLong(r -> r.value().getMinPolicyVersion()).max().orElse(0));
         ServingPolicy policy = acquireServing();
         try {
             List<Item> items = new ArrayList<>(batch.size());
@@ -196,6 +199,32 @@ public final class ActorService implements AutoCloseable {
         } finally {
             policy.release();
         }
+    }
+
+    /**
+     * Holds the batch until the serving version reaches the prompts' {@code minPolicyVersion}: the
+     * learner's staleness bound, enforced where sampling happens (η = 0 becomes truly synchronous).
+     * Bounded, so a refused version cannot stall the actor; the learner then drops what is too stale.
+     */
+    private void awaitVersion(long min) {
+        long deadline = System.nanoTime() + VERSION_WAIT.toNanos();
+        while (stats.currentVersion.get() < min && System.nanoTime() < deadline && !isClosed()) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (stats.currentVersion.get() < min) {
+            stats.versionWaitsExpired.incrementAndGet();
+            log.warn("actor {} waited {} s for policy version {} and samples with version {}", config.actorId(),
+                    VERSION_WAIT.toSeconds(), min, stats.currentVersion.get());
+        }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
     }
 
     /** The current version, referenced for one batch; retries if it was swapped out and closed meanwhile. */

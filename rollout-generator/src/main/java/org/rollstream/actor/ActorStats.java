@@ -14,6 +14,7 @@ public final class ActorStats {
     final AtomicLong versionsLoaded = new AtomicLong();
     final AtomicLong versionsRefused = new AtomicLong();
     final AtomicLong batchFailures = new AtomicLong();
+    final AtomicLong versionWaitsExpired = new AtomicLong();
 
     /** Prompts received from Kafka (valid or not). */
     public long promptsConsumed() {
@@ -61,6 +62,16 @@ public final class ActorStats {
     /** Batches whose sampling or publishing failed; their prompts stay unacked and are redelivered. */
     public long batchFailures() {
         return batchFailures.get();
+    }
+
+    /** Batches that gave up waiting for the policy version their prompts required. */
+    public long versionWaitsExpired() {
+        return versionWaitsExpired.get();
+    }
+
+    /** Time spent sampling, in seconds. */
+    public double samplingSeconds() {
+        return samplingNanos.get() / 1e9;
     }
 
     @Override

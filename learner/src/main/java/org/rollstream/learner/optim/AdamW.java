@@ -48,8 +48,8 @@ public final class AdamW {
             if (!w.hasGradient()) {
                 continue;
             }
-            NDArray m = firstMoment.computeIfAbsent(p.getKey(), k -> manager.zeros(w.getShape(), w.getDataType()));
-            NDArray v = secondMoment.computeIfAbsent(p.getKey(), k -> manager.zeros(w.getShape(), w.getDataType()));
+            NDArray m = firstMoment.computeIfAbsent(p.getKey(), k -> persistent(w));
+            NDArray v = secondMoment.computeIfAbsent(p.getKey(), k -> persistent(w));
             // temporaries die with the scope; weights and moments are updated in place
             try (NDScope scope = new NDScope()) {
                 NDArray g = w.getGradient();
@@ -59,9 +59,16 @@ public final class AdamW {
                     w.subi(w.mul(lr * weightDecay));
                 }
                 w.subi(m.div(correction1).divi(v.div(correction2).sqrt().addi(eps)).muli(lr));
-                g.subi(g);
             }
         }
+        GradientClipping.zero(parameters);
+    }
+
+    /** A zero moment that outlives any {@link NDScope} the caller's step runs in. */
+    private NDArray persistent(NDArray like) {
+        NDArray a = manager.zeros(like.getShape(), like.getDataType());
+        NDScope.unregister(a);
+        return a;
     }
 
     public long steps() {

@@ -2,6 +2,8 @@ package org.rollstream.learner.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
@@ -12,6 +14,19 @@ import ai.djl.util.PairList;
  */
 public final class GradientClipping {
     private GradientClipping() {
+    }
+
+    /**
+     * Resets every gradient to zero. Arithmetic zeroing ({@code g − g}, {@code g · 0}) would keep a
+     * NaN forever, so the engine's own reset is used.
+     */
+    public static void zero(PairList<String, Parameter> parameters) {
+        for (Pair<String, Parameter> p : parameters) {
+            NDArray w = p.getValue().getArray();
+            if (w.hasGradient()) {
+                JniUtils.zeroGrad((PtNDArray) w);
+            }
+        }
     }
 
     /** Scales all gradients so their joint L2 norm is at most {@code maxNorm}; returns the norm before clipping. */

@@ -23,12 +23,23 @@ public final class SftTrainer {
     private final Tokenizer tokenizer;
     private final AdamW optimizer;
     private final double maxGradNorm;
+    private double lastGradNorm;
+    private long skippedSteps;
 
     public SftTrainer(DjlPolicy policy, Tokenizer tokenizer, AdamW optimizer, double maxGradNorm) {
         this.policy = policy;
         this.tokenizer = tokenizer;
         this.optimizer = optimizer;
         this.maxGradNorm = maxGradNorm;
+    }
+
+    public double lastGradNorm() {
+        return lastGradNorm;
+    }
+
+    /** Steps whose loss or gradient was not finite and were therefore not applied. */
+    public long skippedSteps() {
+        return skippedSteps;
     }
 
     /** A pair to learn: the completion is what the policy should write after the prompt. */
@@ -72,7 +83,13 @@ public final class SftTrainer {
                 gc.backward(l);
                 loss = l.getFloat();
             }
-            GradientClipping.clipByGlobalNorm(policy.block().getParameters(), maxGradNorm);
+            double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), maxGradNorm);
+            lastGradNorm = norm;
+            if (!Double.isFinite(norm) || !Float.isFinite(loss)) {
+                GradientClipping.zero(policy.block().getParameters());
+                skippedSteps++;
+                return loss;
+            }
             optimizer.step(policy.block().getParameters(), learningRate);
             return loss;
         }

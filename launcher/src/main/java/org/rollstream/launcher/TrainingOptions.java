@@ -1,0 +1,119 @@
+package org.rollstream.launcher;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import org.rollstream.learner.LearnerConfig;
+import org.rollstream.learner.grpo.Aggregation;
+import org.rollstream.learner.grpo.GrpoConfig;
+import org.rollstream.policy.CharTokenizer;
+import org.rollstream.policy.ModelSpec;
+import picocli.CommandLine.Option;
+
+/** The learner's options, shared by {@code run} and {@code learner}. Defaults learn the arithmetic task in minutes on 2 cores. */
+final class TrainingOptions {
+    @Option(names = "--task", defaultValue = "arithmetic", description = "Built-in task: arithmetic or countdown (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny or gpt2-small (default: ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Where weights, checkpoints, metrics and the report go (default: runs/<time>). An existing run resumes from its latest checkpoint.")
+    Path runDir;
+
+    @Option(names = "--seed", defaultValue = "7", description = "Seed of the model init, data order and sampling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--sft-steps", defaultValue = "700", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
+    int sftSteps;
+
+    @Option(names = "--sft-batch", defaultValue = "32", description = "Cold-start SFT examples per step (default: ${DEFAULT-VALUE}).")
+    int sftBatch;
+
+    @Option(names = "--sft-lr", defaultValue = "1e-3", description = "Cold-start SFT peak learning rate, cosine-decayed (default: ${DEFAULT-VALUE}).")
+    double sftLearningRate;
+
+    @Option(names = "--steps", defaultValue = "60", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = {"-B", "--groups-per-step"}, defaultValue = "8", description = "Groups (prompts) per GRPO step (default: ${DEFAULT-VALUE}).")
+    int groupsPerStep;
+
+    @Option(names = {"--max-staleness", "--eta"}, defaultValue = "1", description = "η: max policy versions a trained group may lag; 0 is synchronous (default: ${DEFAULT-VALUE}).")
+    int maxStaleness;
+
+    @Option(names = "--lr", defaultValue = "2e-4", description = "GRPO AdamW learning rate (default: ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--kl-beta", defaultValue = "0.02", description = "β of the k3 KL penalty to the cold-start reference (default: ${DEFAULT-VALUE}).")
+    double klBeta;
+
+    @Option(names = "--clip-low", defaultValue = "0.2", description = "ε_low of the clipped surrogate (default: ${DEFAULT-VALUE}).")
+    double clipLow;
+
+    @Option(names = "--clip-high", defaultValue = "0.28", description = "ε_high, clip-higher (default: ${DEFAULT-VALUE}).")
+    double clipHigh;
+
+    @Option(names = "--importance-cap", defaultValue = "2.0", description = "c of the truncated importance weight min(π_old/μ, c); 0 disables (default: ${DEFAULT-VALUE}).")
+    double importanceCap;
+
+    @Option(names = "--aggregation", defaultValue = "TOKEN_MEAN", description = "Loss aggregation: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Aggregation aggregation;
+
+    @Option(names = "--no-dynamic-sampling", description = "Train on groups whose rewards are all equal too.")
+    boolean noDynamicSampling;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Global gradient-norm clip (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--publish-every", defaultValue = "1", description = "Publish new weights every k steps (default: ${DEFAULT-VALUE}).")
+    int publishEvery;
+
+    @Option(names = "--eval-every", defaultValue = "10", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--eval-size", defaultValue = "200", description = "Held-out problems per evaluation (default: ${DEFAULT-VALUE}).")
+    int evalSize;
+
+    @Option(names = "--checkpoint-every", defaultValue = "20", description = "Checkpoint every N steps (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--max-new-tokens", defaultValue = "48", description = "Completion length limit (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--init-weights", paramLabel = "FILE", description = "Start GRPO from this safetensors snapshot (e.g. a cold start's weights/v000000.safetensors) instead of a cold start.")
+    Path initWeights;
+
+    @Option(names = "--policy-name", defaultValue = "default", description = "Key of the policy on policy.versions (default: ${DEFAULT-VALUE}).")
+    String policyName;
+
+    Path resolvedRunDir() {
+        if (runDir == null) {
+            runDir = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        return runDir;
+    }
+
+    ModelSpec spec() {
+        ModelSpec spec = ModelSpec.preset(preset);
+        if (spec.vocabSize() != CharTokenizer.builtin().vocabSize()) {
+            throw new UsageException("preset " + preset + " has a vocabulary of " + spec.vocabSize()
+                    + " tokens but the built-in tasks use the character tokenizer (" + CharTokenizer.builtin().vocabSize()
+                    + "); train the built-in tasks with --preset tiny");
+        }
+        return spec;
+    }
+
+    GrpoConfig grpo() {
+        return new GrpoConfig(groupsPerStep, maxStaleness, clipLow, clipHigh, klBeta, importanceCap, aggregation,
+                !noDynamicSampling, learningRate, 0.0, maxGradNorm, publishEvery);
+    }
+
+    LearnerConfig learnerConfig() {
+        Path dir = resolvedRunDir();
+        // the run id prefixes prompt ids: a run resumed from the same directory keeps it
+        String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+        return new LearnerConfig(dir, runId, policyName, spec(), task, seed, sftSteps, sftBatch, sftLearningRate,
+                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights);
+    }
+}
