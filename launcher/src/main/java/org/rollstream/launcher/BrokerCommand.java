@@ -28,7 +28,7 @@ final class BrokerCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         try (EmbeddedKafka broker = EmbeddedKafka.start(dataDir)) {
             try (TopicAdmin admin = new TopicAdmin(KafkaSettings.of(broker.bootstrapServers()))) {
-                admin.createIfMissing(Topics.all(partitions));
+                admin.ensureTopics(Topics.all(partitions));
             }
             System.out.println("Kafka broker ready: bootstrap servers " + broker.bootstrapServers());
             System.out.println("Use: ./rollstream <role> --bootstrap-servers " + broker.bootstrapServers());

@@ -11,7 +11,14 @@ final class FailureHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cli, CommandLine.ParseResult parsed) {
         boolean usage = ex instanceof UsageException || ex instanceof IllegalArgumentException;
-        String message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+        StringBuilder message = new StringBuilder(ex.getMessage() == null ? ex.toString() : ex.getMessage());
+        // the causes usually say what to fix (a path, a port): show them, once each
+        for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            String m = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+            if (message.indexOf(m) < 0) {
+                message.append(": ").append(m);
+            }
+        }
         cli.getErr().println("rollstream " + cli.getCommandName() + ": " + message);
         if (System.getenv("ROLLSTREAM_DEBUG") != null) {
             ex.printStackTrace(cli.getErr());

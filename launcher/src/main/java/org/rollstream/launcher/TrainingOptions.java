@@ -24,13 +24,13 @@ final class TrainingOptions {
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the model init, data order and sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--sft-steps", defaultValue = "700", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-steps", defaultValue = "800", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
     int sftSteps;
 
     @Option(names = "--sft-batch", defaultValue = "32", description = "Cold-start SFT examples per step (default: ${DEFAULT-VALUE}).")
     int sftBatch;
 
-    @Option(names = "--sft-lr", defaultValue = "1e-3", description = "Cold-start SFT peak learning rate, cosine-decayed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-lr", defaultValue = "2e-3", description = "Cold-start SFT peak learning rate, cosine-decayed (default: ${DEFAULT-VALUE}).")
     double sftLearningRate;
 
     @Option(names = "--steps", defaultValue = "60", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
