@@ -98,6 +98,13 @@ public final class LocalRun {
         for (ActorService a : actors) {
             actorTps += a.stats().tokensPerSecond();
         }
+        if (p.coldStart()) {
+            String line = String.format(Locale.ROOT, "cold-start SFT  step %4d/%-4d  loss %s", p.step(), p.totalSteps(),
+                    fmt(p.meanReward()));
+            out.print(inPlace ? "\r" + line : line + System.lineSeparator());
+            out.flush();
+            return;
+        }
         String line = String.format(Locale.ROOT,
                 "%-22s step %3d/%-3d v%-3d reward %s  held-out acc %s  KL %s  staleness %.2f  train %5.0f tok/s  sample %5.0f tok/s  dropped %d",
                 p.phase(), p.step(), p.totalSteps(), p.version(), fmt(p.meanReward()), pct(p.heldOutAccuracy()),

@@ -46,7 +46,7 @@ final class RunCommand implements Callable<Integer> {
             throw new UsageException("--partitions must be at least 1, got " + partitions);
         }
         System.out.printf("rollstream run: task %s, preset %s, %d cold-start SFT steps, %d GRPO steps, B=%d, G=%d, η=%d, run dir %s%n",
-                config.task(), training.preset, config.sftSteps(), config.grpoSteps(), config.grpo().groupsPerStep(),
+                config.task(), training.preset, config.coldStart().steps(), config.grpoSteps(), config.grpo().groupsPerStep(),
                 roles.groupSize, config.grpo().maxStaleness(), config.runDir().toAbsolutePath());
         EmbeddedKafka broker = null;
         try {

@@ -3,6 +3,7 @@ package org.rollstream.launcher;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import org.rollstream.learner.ColdStart;
 import org.rollstream.learner.LearnerConfig;
 import org.rollstream.learner.grpo.Aggregation;
 import org.rollstream.learner.grpo.GrpoConfig;
@@ -24,7 +25,7 @@ final class TrainingOptions {
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the model init, data order and sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--sft-steps", defaultValue = "800", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-steps", defaultValue = "1000", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
     int sftSteps;
 
     @Option(names = "--sft-batch", defaultValue = "32", description = "Cold-start SFT examples per step (default: ${DEFAULT-VALUE}).")
@@ -32,6 +33,12 @@ final class TrainingOptions {
 
     @Option(names = "--sft-lr", defaultValue = "2e-3", description = "Cold-start SFT peak learning rate, cosine-decayed (default: ${DEFAULT-VALUE}).")
     double sftLearningRate;
+
+    @Option(names = "--sft-flawed-share", defaultValue = "0.1", description = "Share of cold-start traces with a slipped step or wrong answer (default: ${DEFAULT-VALUE}).")
+    double flawedShare;
+
+    @Option(names = "--sft-answer-only-share", defaultValue = "0.6", description = "Share of cold-start traces that give the answer without reasoning (default: ${DEFAULT-VALUE}).")
+    double answerOnlyShare;
 
     @Option(names = "--steps", defaultValue = "60", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -113,7 +120,8 @@ final class TrainingOptions {
         Path dir = resolvedRunDir();
         // the run id prefixes prompt ids: a run resumed from the same directory keeps it
         String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-        return new LearnerConfig(dir, runId, policyName, spec(), task, seed, sftSteps, sftBatch, sftLearningRate,
+        return new LearnerConfig(dir, runId, policyName, spec(), task, seed,
+                new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare),
                 grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights);
     }
 }

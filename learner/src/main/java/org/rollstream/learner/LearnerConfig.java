@@ -13,9 +13,7 @@ import org.rollstream.policy.ModelSpec;
  * @param spec             model architecture
  * @param task             built-in task name
  * @param seed             seeds the model init, the data order and the cold start
- * @param sftSteps         cold-start SFT optimizer steps (0 skips the cold start)
- * @param sftBatch         SFT examples per step
- * @param sftLearningRate  SFT learning rate
+ * @param coldStart        the cold-start SFT stage
  * @param grpo             GRPO hyper-parameters
  * @param grpoSteps        GRPO optimizer steps to run
  * @param evalEvery        held-out evaluation every N GRPO steps (and at the start and the end)
@@ -27,14 +25,13 @@ import org.rollstream.policy.ModelSpec;
  * @param initWeights      start GRPO from this snapshot instead of a cold start (null: cold start)
  */
 public record LearnerConfig(Path runDir, String runId, String policyName, ModelSpec spec, String task, long seed,
-                            int sftSteps, int sftBatch, double sftLearningRate, GrpoConfig grpo, int grpoSteps,
+                            ColdStart coldStart, GrpoConfig grpo, int grpoSteps,
                             int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs,
                             Path initWeights) {
     public LearnerConfig {
         require(runDir != null, "a run directory is required");
         require(runId != null && !runId.isBlank() && !runId.contains("/"), "run id must be a non-empty name without '/'");
-        require(sftSteps >= 0, "SFT steps must be at least 0, got " + sftSteps);
-        require(sftBatch >= 1, "SFT batch must be at least 1, got " + sftBatch);
+        require(coldStart != null, "a cold-start setting is required (ColdStart.none() for none)");
         require(grpoSteps >= 0, "GRPO steps must be at least 0, got " + grpoSteps);
         require(evalEvery >= 1, "eval-every must be at least 1, got " + evalEvery);
         require(evalSize >= 1, "eval size must be at least 1, got " + evalSize);
@@ -52,17 +49,17 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
     }
 
     public LearnerConfig withRunDir(Path dir, String id) {
-        return new LearnerConfig(dir, id, policyName, spec, task, seed, sftSteps, sftBatch, sftLearningRate, grpo,
+        return new LearnerConfig(dir, id, policyName, spec, task, seed, coldStart, grpo,
                 grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights);
     }
 
     public LearnerConfig withGrpo(GrpoConfig g) {
-        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, sftSteps, sftBatch, sftLearningRate, g,
+        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, g,
                 grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights);
     }
 
     public LearnerConfig withInitWeights(Path weights) {
-        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, sftSteps, sftBatch, sftLearningRate, grpo,
+        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, grpo,
                 grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, weights);
     }
 

@@ -84,6 +84,15 @@ public final class LearnerService implements AutoCloseable {
                            double heldOutAccuracy, double kl, double meanStaleness, double tokensPerSecond,
                            long dropped, long duplicates, long skipped) {
         static final Progress START = new Progress("starting", 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
+
+        /** During the cold start: SFT step i of n, its loss in the reward slot. */
+        static Progress sft(long i, long n, double loss) {
+            return new Progress("cold-start SFT", i, n, 0, loss, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
+        }
+
+        public boolean coldStart() {
+            return "cold-start SFT".equals(phase);
+        }
     }
 
     /** What a finished run reports. */
@@ -141,7 +150,7 @@ public final class LearnerService implements AutoCloseable {
             DjlPolicy policy = new DjlPolicy(config.spec(), nd, config.seed());
             AdamW optimizer = AdamW.standard(nd, config.grpo().weightDecay());
             GroupLedger ledger = new GroupLedger(100_000);
-            PromptFeeder feeder = new PromptFeeder(config.runId(), dataset, config.grpo().inFlightCapacity(),
+            PromptFeeder feeder = new PromptFeeder(config.runId(), config.policyName(), dataset, config.grpo().inFlightCapacity(),
                     config.grpo().maxStaleness(), config.promptTimeoutMs(), System::currentTimeMillis);
             List<TopicPartition> partitions = partitions(consumer);
             consumer.assign(partitions);
@@ -185,7 +194,7 @@ public final class LearnerService implements AutoCloseable {
                                 + ", not " + config.spec());
                     }
                     policy.loadWeights(init.load());
-                } else if (config.sftSteps() > 0) {
+                } else if (config.coldStart().steps() > 0) {
                     coldStart(policy, dataset);
                 }
                 if (config.grpo().klBeta() > 0) {
@@ -242,9 +251,6 @@ public final class LearnerService implements AutoCloseable {
                     if (!ledger.firstTime(id)) {
                         continue;
                     }
-                    if (!gate.admit(sg.getGroup().getPolicyVersion(), version)) {
-                        continue;
-                    }
                     TrainingGroup g;
                     try {
                         g = GroupConversion.toTrainingGroup(sg);
@@ -270,8 +276,19 @@ public final class LearnerService implements AutoCloseable {
                 if (batch.size() < b) {
                     continue;
                 }
-                List<TrainingGroup> stepGroups = new ArrayList<>(batch.subList(0, b));
-                batch.subList(0, b).clear();
+                // staleness is judged when a group is trained, not when it arrived: a group that waited in
+                // the buffer while versions advanced may have become too old
+                List<TrainingGroup> stepGroups = new ArrayList<>(b);
+                while (stepGroups.size() < b && !batch.isEmpty()) {
+                    TrainingGroup g = batch.remove(0);
+                    if (gate.admit(g.policyVersion(), version)) {
+                        stepGroups.add(g);
+                    }
+                }
+                if (stepGroups.size() < b) {
+                    batch.addAll(0, stepGroups); // not enough fresh groups yet
+                    continue;
+                }
                 uninformative.clear();
                 skippedSinceStep = 0;
                 offsets = positions(consumer, partitions);
@@ -339,9 +356,10 @@ public final class LearnerService implements AutoCloseable {
     }
 
     private void coldStart(DjlPolicy policy, TaskDataset dataset) {
-        setProgress("cold-start SFT", 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
-        ColdStartData data = new ColdStartData(config.seed());
-        List<SftExample> examples = data.generate(dataset, config.sftSteps() * config.sftBatch());
+        progress.set(Progress.sft(0, config.coldStart().steps(), Double.NaN));
+        ColdStart cs = config.coldStart();
+        ColdStartData data = new ColdStartData(tasks, cs.flawedShare(), cs.answerOnlyShare(), config.seed());
+        List<SftExample> examples = data.generate(dataset, cs.steps() * cs.batch());
         if (examples.isEmpty()) {
             throw new IllegalStateException("cold-start data for task " + config.task() + " is empty");
         }
@@ -349,19 +367,18 @@ public final class LearnerService implements AutoCloseable {
             AdamW sftOptimizer = AdamW.standard(optNd, 0.0);
             SftTrainer sft = new SftTrainer(policy, tokenizer, sftOptimizer, 1.0);
             Random rnd = new Random(config.seed());
-            for (int i = 0; i < config.sftSteps() && !stopping.get(); i++) {
-                List<SftTrainer.Pair> pairs = new ArrayList<>(config.sftBatch());
-                for (int j = 0; j < config.sftBatch(); j++) {
+            for (int i = 0; i < cs.steps() && !stopping.get(); i++) {
+                List<SftTrainer.Pair> pairs = new ArrayList<>(cs.batch());
+                for (int j = 0; j < cs.batch(); j++) {
                     SftExample ex = examples.get(rnd.nextInt(examples.size()));
                     pairs.add(new SftTrainer.Pair(ex.prompt(), ex.completion()));
                 }
                 // cosine decay: the cold start should settle, not end on a large step
-                double lr = config.sftLearningRate() * 0.5 * (1 + Math.cos(Math.PI * i / config.sftSteps()));
+                double lr = cs.learningRate() * 0.5 * (1 + Math.cos(Math.PI * i / cs.steps()));
                 double loss = sft.step(pairs, lr);
-                if ((i + 1) % 25 == 0 || i + 1 == config.sftSteps()) {
+                if ((i + 1) % 25 == 0 || i + 1 == cs.steps()) {
                     metrics.record("sft", i + 1, Map.of("sft_loss", loss, "sft_lr", lr));
-                    setProgress("cold-start SFT " + (i + 1) + "/" + config.sftSteps(), 0, 0, Double.NaN, Double.NaN,
-                            loss, 0, 0, 0, 0, 0);
+                    progress.set(Progress.sft(i + 1, cs.steps(), loss));
                 }
             }
         }
@@ -371,13 +388,15 @@ public final class LearnerService implements AutoCloseable {
         try {
             Files.createDirectories(config.weightsDir());
             Path file = config.weightsDir().resolve(String.format("v%06d.safetensors", version));
-            WeightSnapshot snap = WeightSnapshot.write(file, policy.exportWeights(), config.spec(), version, step);
+            WeightSnapshot snap = WeightSnapshot.write(file, policy.exportWeights(), config.spec(), version, step, false);
             PolicyVersion pv = PolicyVersion.newBuilder().setPolicy(config.policyName()).setVersion(version).setStep(step)
                     .setWeightsLocation(snap.path().toAbsolutePath().toString()).setSha256(snap.sha256())
                     .setCreatedAtMs(System.currentTimeMillis()).setSpec(config.spec().toJson()).build();
             producer.send(Topics.POLICY_VERSIONS, config.policyName(), pv, VERSION::encode).block(Duration.ofSeconds(30));
-            Path old = config.weightsDir().resolve(String.format("v%06d.safetensors", version - KEEP_SNAPSHOTS));
-            Files.deleteIfExists(old);
+            // version 0 (the cold start, the KL reference) is kept; older published versions are not needed
+            if (version - KEEP_SNAPSHOTS > 0) {
+                Files.deleteIfExists(config.weightsDir().resolve(String.format("v%06d.safetensors", version - KEEP_SNAPSHOTS)));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write policy snapshot", e);
         }

@@ -18,6 +18,7 @@ import org.rollstream.tasks.TaskInstance;
  */
 public final class PromptFeeder {
     private final String runId;
+    private final String policyName;
     private final TaskDataset dataset;
     private final int capacity;
     private final int maxStaleness;
@@ -28,9 +29,10 @@ public final class PromptFeeder {
     private long cursor;
     private long timedOut;
 
-    public PromptFeeder(String runId, TaskDataset dataset, int capacity, int maxStaleness, long timeoutMs,
+    public PromptFeeder(String runId, String policyName, TaskDataset dataset, int capacity, int maxStaleness, long timeoutMs,
                         LongSupplier clock) {
         this.runId = runId;
+        this.policyName = policyName;
         this.dataset = dataset;
         this.capacity = capacity;
         this.maxStaleness = maxStaleness;
@@ -88,6 +90,7 @@ public final class PromptFeeder {
                     .setEpoch(epoch)
                     .setIssuedAtVersion(currentVersion)
                     .setIssuedAtMs(now)
+                    .setPolicy(policyName)
                     .setMinPolicyVersion(Math.max(0, currentVersion - maxStaleness))
                     .build());
             issuedAt.addLast(new long[] {cursor, now});

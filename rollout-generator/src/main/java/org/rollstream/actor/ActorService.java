@@ -150,7 +150,19 @@ public final class ActorService implements AutoCloseable {
     }
 
     /** Validates, encodes and samples one batch with the version current at its start. */
-    private List<Sampled> sample(List<Received<Prompt>> batch) {
+    private List<Sampled> sample(List<Received<Prompt>> all) {
+        List<Received<Prompt>> batch = new ArrayList<>(all.size());
+        for (Received<Prompt> r : all) {
+            if (config.policyName().equals(r.value().getPolicy())) {
+                batch.add(r);
+            } else { // issued for another policy sharing the topic: not ours to sample
+                stats.promptsForeign.incrementAndGet();
+                r.ack();
+            }
+        }
+        if (batch.isEmpty()) {
+            return List.of();
+        }
         awaitVersion(batch.stream().mapToLong(r -> r.value().getMinPolicyVersion()).max().orElse(0));
         ServingPolicy policy = acquireServing();
         try {

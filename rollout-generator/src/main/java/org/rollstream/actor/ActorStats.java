@@ -15,6 +15,7 @@ public final class ActorStats {
     final AtomicLong versionsRefused = new AtomicLong();
     final AtomicLong batchFailures = new AtomicLong();
     final AtomicLong versionWaitsExpired = new AtomicLong();
+    final AtomicLong promptsForeign = new AtomicLong();
 
     /** Prompts received from Kafka (valid or not). */
     public long promptsConsumed() {
@@ -62,6 +63,11 @@ public final class ActorStats {
     /** Batches whose sampling or publishing failed; their prompts stay unacked and are redelivered. */
     public long batchFailures() {
         return batchFailures.get();
+    }
+
+    /** Prompts issued for another policy, acked without sampling. */
+    public long promptsForeign() {
+        return promptsForeign.get();
     }
 
     /** Batches that gave up waiting for the policy version their prompts required. */

@@ -7,10 +7,16 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Cold-start SFT pairs from the training side of datasets. A share of the traces is deliberately
- * imperfect (a slipped step or a wrong final answer) so the SFT model is not already perfect and
- * RL has room to improve it. Exactly {@code round(n * imperfectShare)} of {@code n} pairs are
- * imperfect, at seeded positions.
+ * Cold-start SFT pairs from the training side of datasets, deliberately imperfect so the SFT model
+ * is not already perfect and RL has room to improve it, in two ways:
+ * <ul>
+ *   <li>flawed traces: a slipped step or a wrong final answer ({@code imperfectShare});</li>
+ *   <li>answer-only traces: {@code <think></think><answer>…</answer>}, the right answer with no
+ *       reasoning ({@code answerOnlyShare}). A small model cannot compute the answer without the
+ *       steps, so imitating them mostly fails; RL has to discover that thinking first pays, which
+ *       is the behaviour DeepSeek-R1's RL stage grew (longer responses, higher accuracy).</li>
+ * </ul>
+ * Exactly {@code round(n * share)} of {@code n} pairs are of each kind, at seeded positions.
  */
 public final class ColdStartData {
 
@@ -18,6 +24,7 @@ public final class ColdStartData {
 
     private final TaskRegistry registry;
     private final double imperfectShare;
+    private final double answerOnlyShare;
     private final long seed;
 
     public ColdStartData(long seed) {
@@ -25,13 +32,23 @@ public final class ColdStartData {
     }
 
     public ColdStartData(TaskRegistry registry, double imperfectShare, long seed) {
+        this(registry, imperfectShare, 0.0, seed);
+    }
+
+    public ColdStartData(TaskRegistry registry, double imperfectShare, double answerOnlyShare, long seed) {
         if (!(imperfectShare >= 0 && imperfectShare <= 1)) {
             throw new IllegalArgumentException("imperfect share must be in [0, 1], got " + imperfectShare);
         }
+        if (!(answerOnlyShare >= 0 && answerOnlyShare + imperfectShare <= 1)) {
+            throw new IllegalArgumentException("answer-only share must be in [0, 1 - imperfect share], got " + answerOnlyShare);
+        }
         this.registry = registry;
         this.imperfectShare = imperfectShare;
+        this.answerOnlyShare = answerOnlyShare;
         this.seed = seed;
     }
+
+    private enum Kind { PERFECT, FLAWED, ANSWER_ONLY }
 
     public List<SftExample> generate(TaskDataset dataset, int n) {
         return generate(List.of(dataset), n);
@@ -44,11 +61,12 @@ public final class ColdStartData {
         }
         Random rnd = new Random(seed);
         int imperfect = (int) Math.round(n * imperfectShare);
-        List<Boolean> perfect = new ArrayList<>(n);
+        int answerOnly = (int) Math.round(n * answerOnlyShare);
+        List<Kind> kinds = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            perfect.add(i >= imperfect);
+            kinds.add(i < imperfect ? Kind.FLAWED : i < imperfect + answerOnly ? Kind.ANSWER_ONLY : Kind.PERFECT);
         }
-        Collections.shuffle(perfect, rnd);
+        Collections.shuffle(kinds, rnd);
         List<Iterator<TaskInstance>> sources = new ArrayList<>();
         for (TaskDataset d : datasets) {
             sources.add(d.train(0));
@@ -56,9 +74,16 @@ public final class ColdStartData {
         List<SftExample> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             TaskInstance inst = sources.get(i % sources.size()).next();
-            out.add(example(inst, perfect.get(i), rnd, "cold-" + seed + "-" + i));
+            String id = "cold-" + seed + "-" + i;
+            out.add(kinds.get(i) == Kind.ANSWER_ONLY ? answerOnly(inst, id)
+                    : example(inst, kinds.get(i) == Kind.PERFECT, rnd, id));
         }
         return out;
+    }
+
+    /** The right answer without reasoning. */
+    public static SftExample answerOnly(TaskInstance inst, String id) {
+        return new SftExample(id, inst.task(), inst.text(), Answers.format("", inst.answer()), false);
     }
 
     /** One pair for a given problem. */

@@ -24,7 +24,7 @@ class ColdStartProbe {
         CharTokenizer tok = CharTokenizer.builtin();
         TaskRegistry reg = TaskRegistry.defaults();
         TaskDataset ds = TaskDataset.generated(reg.resolve("arithmetic"), 1, 10000, 200);
-        List<SftExample> ex = new ColdStartData(1).generate(ds, steps * batch);
+        List<SftExample> ex = new ColdStartData(reg, Double.parseDouble(System.getProperty("probe.flawed", "0.3")), Double.parseDouble(System.getProperty("probe.answerOnly", "0")), 1).generate(ds, steps * batch);
         try (NDManager nd = NDManager.newBaseManager()) {
             ModelSpec spec = ModelSpec.preset(System.getProperty("probe.preset", "tiny"));
             DjlPolicy p = new DjlPolicy(spec, nd, 1);
