@@ -16,6 +16,9 @@ final class TrainingOptions {
     @Option(names = "--task", defaultValue = "arithmetic", description = "Built-in task: arithmetic or countdown (default: ${DEFAULT-VALUE}).")
     String task;
 
+    @Option(names = "--dataset", paramLabel = "FILE.jsonl", description = "Train on your own problems: one JSON object per line with \"prompt\" and \"answer\" (optional \"task\", \"reasoning\" and verification fields) instead of --task.")
+    Path dataset;
+
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny or gpt2-small (default: ${DEFAULT-VALUE}).")
     String preset;
 
@@ -122,6 +125,6 @@ final class TrainingOptions {
         String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
         return new LearnerConfig(dir, runId, policyName, spec(), task, seed,
                 new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare),
-                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights);
+                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset);
     }
 }

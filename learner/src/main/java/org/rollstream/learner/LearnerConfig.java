@@ -23,11 +23,12 @@ import org.rollstream.policy.ModelSpec;
  * @param promptTimeoutMs  an issued prompt with no scored group after this long is counted lost,
  *                         so a dead-lettered prompt cannot stall the feeder forever
  * @param initWeights      start GRPO from this snapshot instead of a cold start (null: cold start)
+ * @param dataset          a JSONL file of the user's problems instead of the built-in task (null: built-in)
  */
 public record LearnerConfig(Path runDir, String runId, String policyName, ModelSpec spec, String task, long seed,
                             ColdStart coldStart, GrpoConfig grpo, int grpoSteps,
                             int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs,
-                            Path initWeights) {
+                            Path initWeights, Path dataset) {
     public LearnerConfig {
         require(runDir != null, "a run directory is required");
         require(runId != null && !runId.isBlank() && !runId.contains("/"), "run id must be a non-empty name without '/'");
@@ -40,6 +41,7 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
         require(promptTimeoutMs > 0, "prompt timeout must be positive");
         require(initWeights == null || java.nio.file.Files.isReadable(initWeights),
                 "initial weights " + initWeights + " are not a readable file");
+        require(dataset == null || java.nio.file.Files.isReadable(dataset), "dataset " + dataset + " is not a readable file");
     }
 
     private static void require(boolean ok, String message) {
@@ -50,17 +52,17 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
 
     public LearnerConfig withRunDir(Path dir, String id) {
         return new LearnerConfig(dir, id, policyName, spec, task, seed, coldStart, grpo,
-                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights);
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset);
     }
 
     public LearnerConfig withGrpo(GrpoConfig g) {
         return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, g,
-                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights);
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset);
     }
 
     public LearnerConfig withInitWeights(Path weights) {
         return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, grpo,
-                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, weights);
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, weights, dataset);
     }
 
     public Path weightsDir() {

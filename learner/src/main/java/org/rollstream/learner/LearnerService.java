@@ -42,6 +42,7 @@ import org.rollstream.schemas.records.ScoredGroup;
 import org.rollstream.schemas.serde.AvroCodec;
 import org.rollstream.schemas.serde.RecordDecodeException;
 import org.rollstream.tasks.ColdStartData;
+import org.rollstream.tasks.JsonlDataset;
 import org.rollstream.tasks.SftExample;
 import org.rollstream.tasks.TaskDataset;
 import org.rollstream.tasks.TaskRegistry;
@@ -118,7 +119,9 @@ public final class LearnerService implements AutoCloseable {
         this.config = config;
         this.tokenizer = tokenizer;
         this.tasks = tasks;
-        tasks.resolve(config.task()); // unknown task: fail before touching Kafka
+        if (config.dataset() == null) {
+            tasks.resolve(config.task()); // unknown task: fail before touching Kafka
+        }
         this.producer = ReactiveProducer.create(kafka, "learner-" + config.runId());
         this.deadLetters = new DeadLetterPublisher(kafka, producer, "learner/" + config.runId());
         Consumer<MetricEvent> toTopic = e -> producer.send(Topics.METRICS, "learner/" + config.runId(), METRIC.encode(e))
@@ -137,11 +140,10 @@ public final class LearnerService implements AutoCloseable {
 
     public Summary run() {
         long started = System.nanoTime();
-        TaskDataset dataset = TaskDataset.generated(tasks.resolve(config.task()), config.seed(),
-                10_000, config.evalSize());
+        TaskDataset dataset = dataset();
         var heldOut = dataset.heldOut().subList(0, Math.min(config.evalSize(), dataset.heldOut().size()));
         if (heldOut.isEmpty()) {
-            throw new IllegalStateException("task " + config.task() + " produced no held-out problems");
+            throw new IllegalStateException("dataset " + dataset.name() + " has no held-out problems to evaluate on");
         }
         Evaluator evaluator = new Evaluator(tokenizer, tasks, config.maxNewTokens());
         Checkpoints checkpoints = new Checkpoints(config.checkpointsDir());
@@ -325,6 +327,7 @@ public final class LearnerService implements AutoCloseable {
                 m.put("duplicates", (double) ledger.duplicates());
                 m.put("skipped_uninformative", (double) skipped);
                 m.put("tokens_per_s", tps);
+                m.put("skipped_nonfinite", (double) trainer.skippedSteps());
                 m.put("in_flight", (double) feeder.inFlight());
                 m.put("version", (double) version);
                 metrics.record("train", step, m);
@@ -353,6 +356,16 @@ public final class LearnerService implements AutoCloseable {
                     (System.nanoTime() - grpoStartNs) / 1e9, trainNanos / 1e9, evalNanos / 1e9, groupsTrained,
                     metrics.events());
         }
+    }
+
+    /** The built-in task's generated problems, or the user's JSONL file (an empty file is an error). */
+    private TaskDataset dataset() {
+        if (config.dataset() != null) {
+            List<org.rollstream.tasks.TaskInstance> all = JsonlDataset.read(config.dataset(), tasks);
+            return TaskDataset.of(config.dataset().getFileName().toString(), all, config.seed(),
+                    TaskDataset.DEFAULT_HELD_OUT_SHARE);
+        }
+        return TaskDataset.generated(tasks.resolve(config.task()), config.seed(), 10_000, config.evalSize());
     }
 
     private void coldStart(DjlPolicy policy, TaskDataset dataset) {

@@ -50,7 +50,7 @@ class GrpoLearningTest {
         GrpoConfig grpo = new GrpoConfig(8, eta, 0.2, 0.28, 0.02, 2.0, Aggregation.TOKEN_MEAN, true, 5e-5, 0.0, 1.0, 1);
         ColdStart coldStart = sftSteps == 0 ? ColdStart.none() : new ColdStart(sftSteps, 32, 2e-3, 0.1, 0.6);
         return new LearnerConfig(runDir, runId, "policy-" + runId, ModelSpec.preset("tiny"), "arithmetic", 7,
-                coldStart, grpo, grpoSteps, 10, 200, 20, 48, 60_000, init);
+                coldStart, grpo, grpoSteps, 10, 200, 20, 48, 60_000, init, null);
     }
 
     @BeforeAll

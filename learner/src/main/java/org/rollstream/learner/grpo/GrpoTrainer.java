@@ -21,10 +21,11 @@ public final class GrpoTrainer {
     private final AdamW optimizer;
     private final GrpoConfig config;
     private final int padId;
+    private long skippedSteps;
 
     /** Statistics of one step. */
     public record StepStats(double loss, double kl, double clipFraction, double importanceWeight, double gradNorm,
-                            int sequences, int completionTokens, double meanReward) {
+                            int sequences, int completionTokens, double meanReward, boolean applied) {
     }
 
     /** @param reference frozen reference policy for the KL term; may be null when β = 0 */
@@ -37,6 +38,11 @@ public final class GrpoTrainer {
         this.optimizer = optimizer;
         this.config = config;
         this.padId = padId;
+    }
+
+    /** Steps whose loss or gradient was not finite; they were not applied. */
+    public long skippedSteps() {
+        return skippedSteps;
     }
 
     public StepStats step(List<TrainingGroup> groups) {
@@ -56,11 +62,18 @@ public final class GrpoTrainer {
                 gc.backward(result.loss());
             }
             double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), config.maxGradNorm());
-            optimizer.step(policy.block().getParameters(), config.learningRate());
+            float loss = result.loss().getFloat();
+            boolean applied = Double.isFinite(norm) && Float.isFinite(loss);
+            if (applied) {
+                optimizer.step(policy.block().getParameters(), config.learningRate());
+            } else { // one poisoned step must not turn every weight into NaN
+                GradientClipping.zero(policy.block().getParameters());
+                skippedSteps++;
+            }
             double meanReward = groups.stream().mapToDouble(TrainingGroup::meanReward).average().orElse(0);
-            return new StepStats(result.loss().getFloat(), result.klMean().getFloat(), result.clipFraction().getFloat(),
+            return new StepStats(loss, result.klMean().getFloat(), result.clipFraction().getFloat(),
                     result.importanceWeightMean().getFloat(), norm, (int) batch.rows(), batch.completionTokens(),
-                    meanReward);
+                    meanReward, applied);
         }
     }
 }
