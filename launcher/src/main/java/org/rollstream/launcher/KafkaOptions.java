@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.rollstream.transport.KafkaSettings;
+import org.rollstream.transport.broker.EmbeddedKafka;
 import picocli.CommandLine.Option;
 
 /** Options every role shares to reach an external Kafka cluster (security settings pass straight through). */
@@ -49,6 +50,31 @@ final class KafkaOptions {
             settings = settings.withProperty(e.getKey(), e.getValue());
         }
         return settings;
+    }
+
+    /** The cluster a command works against: the given one, or an embedded broker it started and must stop. */
+    record Cluster(KafkaSettings settings, EmbeddedKafka embedded) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    /** {@code --bootstrap-servers} when given, else a fresh embedded broker with its log in {@code dataDir} (null: temporary). */
+    Cluster clusterOrEmbedded(Path dataDir, boolean announce) {
+        if (hasBootstrap()) {
+            return new Cluster(settings(bootstrapServers), null);
+        }
+        if (announce) {
+            System.out.println("starting an embedded Kafka broker ...");
+        }
+        EmbeddedKafka broker = EmbeddedKafka.start(dataDir);
+        if (announce) {
+            System.out.println("embedded Kafka broker at " + broker.bootstrapServers());
+        }
+        return new Cluster(settings(broker.bootstrapServers()), broker);
     }
 
     /** Settings for the required {@code --bootstrap-servers}. */

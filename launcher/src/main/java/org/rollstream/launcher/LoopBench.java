@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.rollstream.learner.LearnerConfig;
 import org.rollstream.transport.KafkaSettings;
-import org.rollstream.transport.broker.EmbeddedKafka;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,22 +51,14 @@ final class LoopBench implements Callable<Integer> {
         }
         roles.validate();
         Path base = training.resolvedRunDir();
-        EmbeddedKafka broker = null;
-        try {
-            KafkaSettings settings;
-            if (kafka.hasBootstrap()) {
-                settings = kafka.settings(kafka.bootstrapServers);
-            } else {
-                broker = EmbeddedKafka.start(null);
-                settings = kafka.settings(broker.bootstrapServers());
-            }
+        try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(null, false)) {
             List<Figures> sync = new ArrayList<>();
             List<Figures> async = new ArrayList<>();
             for (int r = 0; r < runs; r++) {
                 // alternate the order so neither setting always runs on a warmer machine
                 int[] order = r % 2 == 0 ? new int[] {asyncEta, 0} : new int[] {0, asyncEta};
                 for (int eta : order) {
-                    Figures f = once(settings, base.resolve("eta" + eta + "-run" + r), eta, r);
+                    Figures f = once(cluster.settings(), base.resolve("eta" + eta + "-run" + r), eta, r);
                     (eta == 0 ? sync : async).add(f);
                     System.out.printf(Locale.ROOT, "run %d η=%d: %.2f groups/s, %s to %.0f%%, overhead %.1f%%, final acc %.1f%%%n",
                             r + 1, eta, f.groupsPerSecond(), secs(f.secondsToTarget()), 100 * target,
@@ -84,10 +75,6 @@ final class LoopBench implements Callable<Integer> {
                     median(async.stream().mapToDouble(Figures::groupsPerSecond).toArray())
                             / median(sync.stream().mapToDouble(Figures::groupsPerSecond).toArray()));
             return 0;
-        } finally {
-            if (broker != null) {
-                broker.close();
-            }
         }
     }
 

@@ -9,8 +9,6 @@ import java.util.concurrent.Callable;
 import org.rollstream.learner.LearnerConfig;
 import org.rollstream.learner.LearnerService;
 import org.rollstream.learner.report.RunReport;
-import org.rollstream.transport.KafkaSettings;
-import org.rollstream.transport.broker.EmbeddedKafka;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,19 +46,9 @@ final class RunCommand implements Callable<Integer> {
         System.out.printf("rollstream run: task %s, preset %s, %d cold-start SFT steps, %d GRPO steps, B=%d, G=%d, η=%d, run dir %s%n",
                 config.task(), training.preset, config.coldStart().steps(), config.grpoSteps(), config.grpo().groupsPerStep(),
                 roles.groupSize, config.grpo().maxStaleness(), config.runDir().toAbsolutePath());
-        EmbeddedKafka broker = null;
-        try {
-            KafkaSettings settings;
-            if (kafka.hasBootstrap()) {
-                settings = kafka.settings(kafka.bootstrapServers);
-            } else {
-                System.out.println("starting an embedded Kafka broker ...");
-                broker = EmbeddedKafka.start(config.runDir().resolve("kafka"));
-                System.out.println("embedded Kafka broker at " + broker.bootstrapServers());
-                settings = kafka.settings(broker.bootstrapServers());
-            }
+        try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(config.runDir().resolve("kafka"), true)) {
             boolean console = System.console() != null;
-            LocalRun.Result result = LocalRun.run(settings, config,
+            LocalRun.Result result = LocalRun.run(cluster.settings(), config,
                     roles.actorConfig("actor", config.policyName(), config.maxNewTokens(), config.seed()), actors,
                     roles.scorerConfig("scorer", config.maxNewTokens()), partitions, System.out,
                     Duration.ofSeconds(console ? 1 : 10), console);
@@ -72,10 +60,6 @@ final class RunCommand implements Callable<Integer> {
             System.out.print(RunReport.table(summary));
             System.out.println("Report: " + reportDir.toAbsolutePath() + " (" + files.size() + " files)");
             return 0;
-        } finally {
-            if (broker != null) {
-                broker.close();
-            }
         }
     }
 
