@@ -28,7 +28,7 @@ final class TrainingOptions {
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the model init, data order and sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--sft-steps", defaultValue = "1000", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-steps", defaultValue = "2000", description = "Cold-start SFT steps; 0 skips the cold start (default: ${DEFAULT-VALUE}).")
     int sftSteps;
 
     @Option(names = "--sft-batch", defaultValue = "32", description = "Cold-start SFT examples per step (default: ${DEFAULT-VALUE}).")
@@ -37,10 +37,10 @@ final class TrainingOptions {
     @Option(names = "--sft-lr", defaultValue = "2e-3", description = "Cold-start SFT peak learning rate, cosine-decayed (default: ${DEFAULT-VALUE}).")
     double sftLearningRate;
 
-    @Option(names = "--sft-flawed-share", defaultValue = "0.1", description = "Share of cold-start traces with a slipped step or wrong answer (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-flawed-share", defaultValue = "0.05", description = "Share of cold-start traces with a slipped step or wrong answer (default: ${DEFAULT-VALUE}).")
     double flawedShare;
 
-    @Option(names = "--sft-answer-only-share", defaultValue = "0.6", description = "Share of cold-start traces that give the answer without reasoning (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sft-answer-only-share", defaultValue = "0.55", description = "Share of cold-start traces that give the answer without reasoning (default: ${DEFAULT-VALUE}).")
     double answerOnlyShare;
 
     @Option(names = "--steps", defaultValue = "60", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
@@ -52,10 +52,10 @@ final class TrainingOptions {
     @Option(names = {"--max-staleness", "--eta"}, defaultValue = "1", description = "η: max policy versions a trained group may lag; 0 is synchronous (default: ${DEFAULT-VALUE}).")
     int maxStaleness;
 
-    @Option(names = "--lr", defaultValue = "2e-4", description = "GRPO AdamW learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "1e-4", description = "GRPO AdamW learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
-    @Option(names = "--kl-beta", defaultValue = "0.02", description = "β of the k3 KL penalty to the cold-start reference (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kl-beta", defaultValue = "0.005", description = "β of the k3 KL penalty to the cold-start reference (default: ${DEFAULT-VALUE}).")
     double klBeta;
 
     @Option(names = "--clip-low", defaultValue = "0.2", description = "ε_low of the clipped surrogate (default: ${DEFAULT-VALUE}).")

@@ -38,8 +38,8 @@ import org.rollstream.transport.TopicAdmin;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class GrpoLearningTest {
-    static final int SFT_STEPS = 800;
-    static final int GRPO_STEPS = Integer.getInteger("rollstream.test.grpoSteps", 60);
+    static final int SFT_STEPS = 2000;
+    static final int GRPO_STEPS = Integer.getInteger("rollstream.test.grpoSteps", 40);
 
     @TempDir
     static Path dir;
@@ -47,8 +47,8 @@ class GrpoLearningTest {
     static double coldAccuracy;
 
     static LearnerConfig config(Path runDir, String runId, int eta, int sftSteps, int grpoSteps, Path init) {
-        GrpoConfig grpo = new GrpoConfig(8, eta, 0.2, 0.28, 0.02, 2.0, Aggregation.TOKEN_MEAN, true, 5e-5, 0.0, 1.0, 1);
-        ColdStart coldStart = sftSteps == 0 ? ColdStart.none() : new ColdStart(sftSteps, 32, 2e-3, 0.1, 0.6);
+        GrpoConfig grpo = new GrpoConfig(8, eta, 0.2, 0.28, 0.005, 2.0, Aggregation.TOKEN_MEAN, true, 1e-4, 0.0, 1.0, 1);
+        ColdStart coldStart = sftSteps == 0 ? ColdStart.none() : new ColdStart(sftSteps, 32, 2e-3, 0.05, 0.55);
         return new LearnerConfig(runDir, runId, "policy-" + runId, ModelSpec.preset("tiny"), "arithmetic", 7,
                 coldStart, grpo, grpoSteps, 10, 200, 20, 48, 60_000, init, null);
     }

@@ -35,7 +35,7 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
     }
 
     public static GrpoConfig defaults() {
-        return new GrpoConfig(16, 1, 0.2, 0.28, 0.01, 2.0, Aggregation.TOKEN_MEAN, true, 1e-4, 0.0, 1.0, 1);
+        return new GrpoConfig(8, 1, 0.2, 0.28, 0.005, 2.0, Aggregation.TOKEN_MEAN, true, 1e-4, 0.0, 1.0, 1);
     }
 
     public GrpoConfig withMaxStaleness(int eta) {
