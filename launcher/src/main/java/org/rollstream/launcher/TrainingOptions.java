@@ -79,7 +79,7 @@ final class TrainingOptions {
     @Option(names = "--publish-every", defaultValue = "1", description = "Publish new weights every k steps (default: ${DEFAULT-VALUE}).")
     int publishEvery;
 
-    @Option(names = "--eval-every", defaultValue = "10", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-every", defaultValue = "5", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
     int evalEvery;
 
     @Option(names = "--eval-size", defaultValue = "200", description = "Held-out problems per evaluation (default: ${DEFAULT-VALUE}).")

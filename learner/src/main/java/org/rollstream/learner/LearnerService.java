@@ -227,6 +227,8 @@ public final class LearnerService implements AutoCloseable {
             double lastReward = Double.NaN;
             long windowStart = System.nanoTime();
             long windowTokens = 0;
+            double rewardSum = 0; // over every group received since the last step, informative or not
+            long rewardGroups = 0;
             Map<Integer, Long> offsets = positions(consumer, partitions);
 
             while (step < config.grpoSteps() && !stopping.get()) {
@@ -260,6 +262,8 @@ public final class LearnerService implements AutoCloseable {
                         deadLetters.publish(r, DeadLetterPublisher.STAGE_PROCESS, e).block(Duration.ofSeconds(30));
                         continue;
                     }
+                    rewardSum += g.meanReward();
+                    rewardGroups++;
                     if (config.grpo().dynamicSampling() && !DynamicSampling.informative(g.rewards())) {
                         skipped++;
                         skippedSinceStep++;
@@ -310,12 +314,16 @@ public final class LearnerService implements AutoCloseable {
                 windowTokens += s.completionTokens();
                 double secs = (System.nanoTime() - windowStart) / 1e9;
                 double tps = windowTokens / Math.max(secs, 1e-9);
+                double reward = rewardGroups == 0 ? s.meanReward() : rewardSum / rewardGroups;
+                rewardSum = 0;
+                rewardGroups = 0;
                 if (Double.isNaN(firstReward)) {
-                    firstReward = s.meanReward();
+                    firstReward = reward;
                 }
-                lastReward = s.meanReward();
+                lastReward = reward;
                 Map<String, Double> m = new LinkedHashMap<>();
-                m.put("reward", s.meanReward());
+                m.put("reward", reward);
+                m.put("reward_trained", s.meanReward());
                 m.put("loss", s.loss());
                 m.put("kl", s.kl());
                 m.put("clip_fraction", s.clipFraction());
@@ -345,7 +353,7 @@ public final class LearnerService implements AutoCloseable {
                             policy.exportWeights(), reference == null ? null : reference.exportWeights(),
                             fromArrays(optimizer.state()));
                 }
-                setProgress("grpo", step, version, s.meanReward(), lastAccuracy, s.kl(), staleness, tps,
+                setProgress("grpo", step, version, reward, lastAccuracy, s.kl(), staleness, tps,
                         gate.dropped(), ledger.duplicates(), skipped);
             }
             double seconds = (System.nanoTime() - started) / 1e9;

@@ -31,7 +31,7 @@ public final class RunReport {
     }
 
     private static final List<Curve> CURVES = List.of(
-            new Curve("reward.png", "Mean reward of trained groups", "reward", "train", "reward"),
+            new Curve("reward.png", "Mean reward of sampled groups", "reward", "train", "reward"),
             new Curve("accuracy.png", "Held-out greedy accuracy", "accuracy", "eval", "heldout_accuracy"),
             new Curve("kl.png", "KL to the reference (k3)", "KL", "train", "kl"),
             new Curve("response_length.png", "Mean response length", "tokens", "train", "response_length"));
