@@ -1,6 +1,7 @@
 package org.rollstream.launcher;
 
 import org.rollstream.actor.ActorConfig;
+import org.rollstream.reward.CompositeReward;
 import org.rollstream.reward.GroupAdvantages;
 import org.rollstream.reward.RewardConfig;
 import org.rollstream.reward.service.ScorerConfig;
@@ -43,7 +44,7 @@ final class RoleOptions {
 
     /** Fails fast on a bad reward spec, before anything starts. */
     void validate() {
-        RewardConfig.parse(rewards);
+        new CompositeReward(RewardConfig.parse(rewards)); // unknown reward names fail here
         GroupAdvantages.parseMode(advantage);
     }
 }

@@ -142,11 +142,16 @@ class ActorServiceTest {
             await(() -> one.stats().currentVersion() == 1 && two.stats().currentVersion() == 1, () -> one.stats() + " / " + two.stats());
             await(() -> membersWithPartitions("pair-actors") == 2, () -> "both actors joined the group");
             List<String> ids = java.util.stream.IntStream.range(0, 12).mapToObj(i -> "pair-" + i).toList();
-            ids.forEach(id -> sendPrompt(prompt(id, id.hashCode())));
+            // a prompt issued for another policy on the same topic is passed by, not sampled
+            sendPrompt(Prompt.newBuilder(prompt("other-0", 1)).setPolicy("other").build());
+            ids.forEach(id -> sendPrompt(Prompt.newBuilder(prompt(id, id.hashCode())).setPolicy("pair").build()));
             Map<String, SampledGroup> groups = readUntil(Topics.ROLLOUTS_SAMPLED, ids, SAMPLED::decode);
             java.util.Set<String> actors = new java.util.HashSet<>();
             ids.forEach(id -> actors.add(groups.get(id).getActorId()));
             assertEquals(java.util.Set.of("pair-1", "pair-2"), actors, "both members sampled some of the prompts");
+            // (this new group also reads the earlier test's prompts, issued for the default policy)
+            await(() -> one.stats().promptsForeign() + two.stats().promptsForeign() >= 1, () -> "the foreign prompt was passed by");
+            assertEquals(12, one.stats().groupsPublished() + two.stats().groupsPublished());
         }
     }
 
