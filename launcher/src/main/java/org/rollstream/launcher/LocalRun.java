@@ -54,10 +54,16 @@ public final class LocalRun {
             t.setDaemon(true);
             return t;
         });
-        try (ScorerService scorer = ScorerService.start(kafka, scorerConfig);
+        ScorerConfig scorerForRun = ScorerConfig.DEFAULT_GROUP.equals(scorerConfig.consumerGroup())
+                ? scorerConfig.withConsumerGroup(ScorerConfig.DEFAULT_GROUP + "-" + learnerConfig.policyName()) : scorerConfig;
+        try (ScorerService scorer = ScorerService.start(kafka, scorerForRun);
              LearnerService learner = new LearnerService(kafka, learnerConfig, tokenizer, TaskRegistry.defaults(), null)) {
+            // one consumer group per policy: prompts are issued for one policy, and a member left behind by
+            // an earlier run of another policy can never hold partitions this run needs
+            String actorGroup = ActorConfig.DEFAULT_GROUP.equals(actorTemplate.consumerGroup())
+                    ? ActorConfig.DEFAULT_GROUP + "-" + learnerConfig.policyName() : actorTemplate.consumerGroup();
             for (int i = 0; i < actors; i++) {
-                ActorConfig c = new ActorConfig(actorTemplate.actorId() + "-" + i, actorTemplate.consumerGroup(),
+                ActorConfig c = new ActorConfig(actorTemplate.actorId() + "-" + i, actorGroup,
                         actorTemplate.policyName(), actorTemplate.groupSize(), actorTemplate.temperature(),
                         actorTemplate.topP(), actorTemplate.maxNewTokens(), actorTemplate.promptsPerBatch(),
                         actorTemplate.device(), actorTemplate.seed() + i);

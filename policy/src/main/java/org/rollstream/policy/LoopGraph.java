@@ -24,7 +24,7 @@ final class LoopGraph {
     }
 
     /** ONNX Loop with a variable number of loop-carried values and scan outputs. */
-    private record LoopOp(int outputs) implements ONNXOperator {
+    record LoopOp(int outputs) implements ONNXOperator {
         public String getOpName() { return "Loop"; }
         public int getNumInputs() { return ONNXAttribute.VARIADIC_INPUT; }
         public int getNumOptionalInputs() { return 0; }
@@ -75,7 +75,7 @@ final class LoopGraph {
         return outer.finish(gb.build());
     }
 
-    private static ONNXRef<?> logSoftmax32(OnnxPolicyExporter.Builder b, ONNXRef<?> logits) {
+    static ONNXRef<?> logSoftmax32(OnnxPolicyExporter.Builder b, ONNXRef<?> logits) {
         return b.op(OnnxOps.LOG_SOFTMAX, Map.of("axis", -1), b.op(OnnxOps.CAST, Map.of("to", DataType.FLOAT_VALUE), logits));
     }
 
@@ -120,13 +120,13 @@ final class LoopGraph {
         return gb.build();
     }
 
-    private static void addOut(OnnxPolicyExporter.Builder b, String name, ONNXRef<?> v, int type, List<String> names, List<Integer> types) {
+    static void addOut(OnnxPolicyExporter.Builder b, String name, ONNXRef<?> v, int type, List<String> names, List<Integer> types) {
         b.ctx.assignTo(v, b.ctx.floatOutput(name, 1));
         names.add(name);
         types.add(type);
     }
 
-    private static OnnxMl.ValueInfoProto typed(String name, int type, boolean scalar) {
+    static OnnxMl.ValueInfoProto typed(String name, int type, boolean scalar) {
         OnnxMl.TypeProto.Tensor.Builder t = OnnxMl.TypeProto.Tensor.newBuilder().setElemType(type);
         if (scalar) t.setShape(OnnxMl.TensorShapeProto.newBuilder());
         return OnnxMl.ValueInfoProto.newBuilder().setName(name).setType(OnnxMl.TypeProto.newBuilder().setTensorType(t)).build();

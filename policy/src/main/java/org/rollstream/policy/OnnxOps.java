@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * The ONNX operators the policy graph uses, declared for Tribuo's graph builder (its own
- * operator enum lacks MatMul, Reshape, LayerNormalization, Loop, ...). All from the default
- * domain at opset {@link #OPSET}.
+ * operator enum lacks MatMul, Reshape, LayerNormalization, Loop, ...). From the default domain at
+ * opset {@link #OPSET}, except ONNX Runtime's {@code com.microsoft} Attention (version 1).
  */
 enum OnnxOps implements ONNXOperator {
     ADD("Add", 2, 0, 1),
@@ -43,15 +43,26 @@ enum OnnxOps implements ONNXOperator {
     CAST("Cast", 1, 0, 1, attr("to", AttributeType.INT)),
     ARGMAX("ArgMax", 1, 0, 1, attr("axis", AttributeType.INT), attr("keepdims", AttributeType.INT)),
     GATHER_ELEMENTS("GatherElements", 2, 0, 1, attr("axis", AttributeType.INT)),
-    IDENTITY("Identity", 1, 0, 1);
+    IDENTITY("Identity", 1, 0, 1),
+    GEMM("Gemm", 2, 1, 1, attr("transB", AttributeType.INT)),
+    /** com.microsoft Attention (GPT-2 style: merged QKV weights, raw 0/1 mask, past (2,B,H,P,D)). */
+    MS_ATTENTION("Attention", 5, 0, 2, "com.microsoft", 1, attr("num_heads", AttributeType.INT), attr("unidirectional", AttributeType.INT));
 
     static final int OPSET = 17;
 
     private final String opName;
     private final int inputs, optionalInputs, outputs;
     private final Map<String, ONNXAttribute> attributes;
+    private final String domain;
+    private final int version;
 
     OnnxOps(String opName, int inputs, int optionalInputs, int outputs, ONNXAttribute... attrs) {
+        this(opName, inputs, optionalInputs, outputs, "", OPSET, attrs);
+    }
+
+    OnnxOps(String opName, int inputs, int optionalInputs, int outputs, String domain, int version, ONNXAttribute... attrs) {
+        this.domain = domain;
+        this.version = version;
         this.opName = opName;
         this.inputs = inputs;
         this.optionalInputs = optionalInputs;
@@ -97,11 +108,11 @@ enum OnnxOps implements ONNXOperator {
 
     @Override
     public int getOpVersion() {
-        return OPSET;
+        return version;
     }
 
     @Override
     public String getOpDomain() {
-        return "";
+        return domain;
     }
 }

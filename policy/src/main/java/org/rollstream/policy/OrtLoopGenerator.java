@@ -20,10 +20,20 @@ import java.util.Map;
 public final class OrtLoopGenerator {
     private final OrtPolicy policy;
     private final Tokenizer tokenizer;
+    private final OnnxPolicyExporter.Variant variant;
 
     public OrtLoopGenerator(OrtPolicy policy, Tokenizer tokenizer) {
+        this(policy, tokenizer, false);
+    }
+
+    /**
+     * @param fused use the {@link OnnxPolicyExporter.Variant#GENERATE_FUSED} graph (ONNX Runtime's
+     *              fused Attention, fewer nodes per step) instead of {@link OnnxPolicyExporter.Variant#GENERATE}
+     */
+    public OrtLoopGenerator(OrtPolicy policy, Tokenizer tokenizer, boolean fused) {
         this.policy = policy;
         this.tokenizer = tokenizer;
+        this.variant = fused ? OnnxPolicyExporter.Variant.GENERATE_FUSED : OnnxPolicyExporter.Variant.GENERATE;
     }
 
     public List<List<SampledSequence>> generate(List<int[]> prompts, int groupSize, int maxNewTokens, int[] stopTokenIds) {
@@ -51,8 +61,13 @@ public final class OrtLoopGenerator {
             in.put("position_ids", OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(pos), new long[]{n, lp}));
             in.put("attention_mask", OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(mask), new long[]{n, lp}));
             in.put("max_new_tokens", OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(new long[]{maxNew}), new long[0]));
-            in.putAll(policy.emptyCache(n));
-            try (OrtSession.Result r = policy.session(OnnxPolicyExporter.Variant.GENERATE).run(in)) {
+            if (variant == OnnxPolicyExporter.Variant.GENERATE_FUSED) {
+                long[] shape = {2, n, spec.heads(), 0, spec.headDim()};
+                for (int l = 0; l < spec.layers(); l++) in.put("past_" + l, policy.emptyTensor(shape));
+            } else {
+                in.putAll(policy.emptyCache(n));
+            }
+            try (OrtSession.Result r = policy.session(variant).run(in)) {
                 OnnxTensor t = (OnnxTensor) r.get("tokens").get();
                 LongBuffer lb = t.getLongBuffer();
                 toks = new long[lb.remaining()];

@@ -10,11 +10,20 @@ import static org.junit.jupiter.api.Assertions.*;
 class LoopGeneratorTest {
     @Test
     void inGraphLoopMatchesHostLoopGreedy() {
+        check(false);
+    }
+
+    @Test
+    void fusedInGraphLoopMatchesHostLoopGreedy() {
+        check(true);
+    }
+
+    private static void check(boolean fused) {
         ModelSpec spec = SamplerTest.SPEC;
         Weights w = ParityTest.randomWeights(spec, 33);
         try (OrtPolicy p = OrtPolicy.create(spec, w, Device.CPU)) {
             var host = new OrtSampler(p).sample(SamplerTest.PROMPTS, 2, SamplingParams.of(0f, 9, 1));
-            var loop = new OrtLoopGenerator(p, null).generate(SamplerTest.PROMPTS, 2, 9, null);
+            var loop = new OrtLoopGenerator(p, null, fused).generate(SamplerTest.PROMPTS, 2, 9, null);
             for (int i = 0; i < host.size(); i++) {
                 for (int g = 0; g < 2; g++) {
                     SampledSequence a = host.get(i).get(g), b = loop.get(i).get(g);
@@ -24,7 +33,7 @@ class LoopGeneratorTest {
             }
             // a stop token cuts the sequence
             int stop = host.get(0).get(0).tokenIds()[2];
-            var cut = new OrtLoopGenerator(p, null).generate(List.of(SamplerTest.PROMPTS.get(0)), 1, 9, new int[]{stop});
+            var cut = new OrtLoopGenerator(p, null, fused).generate(List.of(SamplerTest.PROMPTS.get(0)), 1, 9, new int[]{stop});
             SampledSequence c = cut.get(0).get(0);
             assertEquals(FinishReason.STOP, c.finishReason());
             assertEquals(stop, c.tokenIds()[c.length() - 1]);

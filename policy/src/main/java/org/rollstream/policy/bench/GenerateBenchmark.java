@@ -61,6 +61,15 @@ public final class GenerateBenchmark {
      */
     public static Result run(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
                              boolean fp16, boolean inGraph, int djlRuns, PrintStream out) {
+        return run(spec, batch, promptLen, newTokens, device, runs, fp16, inGraph, false, djlRuns, out);
+    }
+
+    /**
+     * @param fused with {@code inGraph}: the GENERATE_FUSED graph (ONNX Runtime's fused Attention,
+     *              few nodes per decoding step)
+     */
+    public static Result run(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
+                             boolean fp16, boolean inGraph, boolean fused, int djlRuns, PrintStream out) {
         if (promptLen + newTokens > spec.contextLength()) {
             throw new IllegalArgumentException("prompt " + promptLen + " + new " + newTokens + " exceeds context " + spec.contextLength());
         }
@@ -74,12 +83,12 @@ public final class GenerateBenchmark {
         }
         long gen = (long) batch * newTokens;
         out.printf("bench generate: spec=%s params=%,d batch=%d prompt=%d new=%d device=%s fp16=%s loop=%s%n",
-                spec.toJson(), spec.parameterCount(), batch, promptLen, newTokens, device, fp16, inGraph ? "in-graph" : "host");
+                spec.toJson(), spec.parameterCount(), batch, promptLen, newTokens, device, fp16, loopName(inGraph, fused));
 
         double[] ort = new double[runs];
         try (OrtPolicy policy = OrtPolicy.create(spec, w, device, fp16, 0)) {
             OrtSampler sampler = new OrtSampler(policy);
-            OrtLoopGenerator loop = new OrtLoopGenerator(policy, null);
+            OrtLoopGenerator loop = new OrtLoopGenerator(policy, null, fused);
             SamplingParams params = SamplingParams.of(0f, newTokens, 1);
             Runnable once = inGraph ? () -> loop.generate(prompts, 1, newTokens, null) : () -> sampler.sample(prompts, 1, params);
             long w0 = System.nanoTime();
@@ -108,7 +117,7 @@ public final class GenerateBenchmark {
         }
         Result res = new Result(ort, djl);
         out.printf("ort (ONNX Runtime, KV cache, %s%s, %s loop): median %,.1f tokens/s%n", device, fp16 ? ", fp16" : ", fp32",
-                inGraph ? "in-graph" : "host", res.ortMedian());
+                loopName(inGraph, fused), res.ortMedian());
         if (djlRuns > 0) {
             out.printf("djl (DJL PyTorch CPU, KV cache, fp32):   median %,.1f tokens/s%n", res.djlMedian());
             out.printf("ratio ort/djl: %.2fx%n", res.ortMedian() / res.djlMedian());
@@ -116,6 +125,47 @@ public final class GenerateBenchmark {
             out.println("djl peer skipped");
         }
         return res;
+    }
+
+    /**
+     * Greedy tokens of the GENERATE and GENERATE_FUSED graphs on the same prompts: prints the
+     * fraction of rows whose generations agree up to each row's first difference, and the largest
+     * log-prob gap before it (fp16 on GPU may flip near-ties, after which rows diverge).
+     */
+    public static double compareLoops(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, boolean fp16, PrintStream out) {
+        Weights w = DjlPolicy.initialWeights(spec, 1);
+        Random r = new Random(3);
+        List<int[]> prompts = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int[] p = new int[promptLen - (b % 3)]; // ragged: exercises left padding
+            for (int j = 0; j < p.length; j++) p[j] = r.nextInt(spec.vocabSize());
+            prompts.add(p);
+        }
+        try (OrtPolicy policy = OrtPolicy.create(spec, w, device, fp16, 0)) {
+            var a = new OrtLoopGenerator(policy, null, false).generate(prompts, 1, newTokens, null);
+            var f = new OrtLoopGenerator(policy, null, true).generate(prompts, 1, newTokens, null);
+            long same = 0, total = 0, fullRows = 0;
+            double gap = 0;
+            for (int i = 0; i < batch; i++) {
+                int[] x = a.get(i).get(0).tokenIds(), y = f.get(i).get(0).tokenIds();
+                int k = 0;
+                while (k < x.length && x[k] == y[k]) {
+                    gap = Math.max(gap, Math.abs(a.get(i).get(0).logProbs()[k] - f.get(i).get(0).logProbs()[k]));
+                    k++;
+                }
+                same += k;
+                total += x.length;
+                if (k == x.length) fullRows++;
+            }
+            double frac = (double) same / total;
+            out.printf("compare GENERATE vs GENERATE_FUSED: rows identical %d/%d, tokens before first difference %.4f, max log-prob gap there %.4g%n",
+                    fullRows, batch, frac, gap);
+            return frac;
+        }
+    }
+
+    private static String loopName(boolean inGraph, boolean fused) {
+        return !inGraph ? "host" : fused ? "in-graph fused" : "in-graph";
     }
 
     /** Greedy generation with the DJL model and its KV cache; returns the generated ids. */
@@ -156,12 +206,12 @@ public final class GenerateBenchmark {
     }
 
     /**
-     * {@code --preset tiny --batch 8 --prompt 16 --new 64 --device cpu --runs 5 [--fp16] [--in-graph] [--djl-runs N]}
+     * {@code --preset tiny --batch 8 --prompt 16 --new 64 --device cpu --runs 5 [--fp16] [--in-graph] [--fused] [--djl-runs N]}
      */
     public static void main(String[] args) {
         String preset = "tiny", device = "cpu";
         int batch = 8, prompt = 16, newTokens = 64, runs = 5, djlRuns = -1;
-        boolean fp16 = false, inGraph = false;
+        boolean fp16 = false, inGraph = false, fused = false, compare = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--preset" -> preset = args[++i];
@@ -173,10 +223,19 @@ public final class GenerateBenchmark {
                 case "--djl-runs" -> djlRuns = Integer.parseInt(args[++i]);
                 case "--fp16" -> fp16 = true;
                 case "--in-graph" -> inGraph = true;
+                case "--compare" -> compare = true;
+                case "--fused" -> {
+                    inGraph = true;
+                    fused = true;
+                }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (use --preset --batch --prompt --new --device --runs --djl-runs --fp16 --in-graph)");
+                        + " (use --preset --batch --prompt --new --device --runs --djl-runs --fp16 --in-graph --fused --compare)");
             }
         }
-        run(ModelSpec.preset(preset), batch, prompt, newTokens, Device.parse(device), runs, fp16, inGraph, djlRuns < 0 ? runs : djlRuns, System.out);
+        if (compare) {
+            compareLoops(ModelSpec.preset(preset), batch, prompt, newTokens, Device.parse(device), fp16, System.out);
+            return;
+        }
+        run(ModelSpec.preset(preset), batch, prompt, newTokens, Device.parse(device), runs, fp16, inGraph, fused, djlRuns < 0 ? runs : djlRuns, System.out);
     }
 }

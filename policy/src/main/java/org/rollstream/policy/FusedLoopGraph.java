@@ -1,0 +1,121 @@
+package org.rollstream.policy;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import org.tribuo.util.onnx.ONNXContext;
+import org.tribuo.util.onnx.ONNXNode;
+import org.tribuo.util.onnx.ONNXRef;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The GENERATE_FUSED variant: prefill and an ONNX {@code Loop} as in {@link LoopGraph}, but each
+ * decoding step is built for few nodes and no host work: ONNX Runtime's fused {@code com.microsoft}
+ * Attention per layer (one (2,B,H,P,D) cache each, a raw int32 padding mask), no Shape/Range mask
+ * construction, the loop condition passed straight through (no copy to the device and back), the
+ * head as one Gemm against {@code wte} (transB), and the body's outputs named by their producers
+ * rather than copied by Identity nodes.
+ */
+final class FusedLoopGraph {
+    private FusedLoopGraph() {
+    }
+
+    static OnnxMl.GraphProto build(OnnxPolicyExporter.Builder outer, OnnxPolicyExporter.Builder.Step prefill,
+                                   ONNXRef<?> posIds, ONNXRef<?> attn) {
+        ModelSpec spec = outer.spec;
+        int layers = spec.layers();
+        ONNXRef<?> scalar = outer.i64();
+        ONNXRef<?> logits0 = outer.lastLogits(prefill.hidden());
+        ONNXRef<?> tok0 = outer.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits0);
+        ONNXRef<?> lp0 = outer.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(outer, logits0), tok0);
+        ONNXRef<?> lastPos = outer.op(OnnxOps.GATHER, Map.of("axis", 1), posIds, outer.op(OnnxOps.RESHAPE, outer.i64(-1), scalar));
+        ONNXRef<?> pos0 = outer.op(OnnxOps.UNSQUEEZE, outer.op(OnnxOps.ADD, lastPos, outer.i64(1)), outer.i64(1));
+        ONNXRef<?> maxNew = outer.input("max_new_tokens");
+        ONNXRef<?> trips = outer.op(OnnxOps.SUB, maxNew, outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar));
+        ONNXRef<?> yes = outer.op(OnnxOps.CAST, Map.of("to", DataType.BOOL_VALUE), outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar));
+
+        List<ONNXRef<?>> loopIn = new ArrayList<>(List.of(trips, yes, tok0, pos0, attn));
+        loopIn.addAll(prefill.presentK());
+        List<String> loopOut = new ArrayList<>(List.of("loop_tok", "loop_pos", "loop_mask"));
+        for (int l = 0; l < layers; l++) loopOut.add("loop_kv" + l);
+        loopOut.add("loop_scan_tok");
+        loopOut.add("loop_scan_lp");
+        List<ONNXNode> outs = outer.ctx.operation(new LoopGraph.LoopOp(loopOut.size()), loopIn, loopOut, Map.of());
+        ONNXRef<?> scanTok = outs.get(outs.size() - 2), scanLp = outs.get(outs.size() - 1);
+        ONNXRef<?> zero = outer.i64(0);
+        outer.output("tokens", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, tok0, zero), scanTok));
+        outer.output("token_logprobs", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, lp0, zero), scanLp));
+
+        OnnxMl.GraphProto body = body(spec, outer.fp16);
+        OnnxMl.GraphProto.Builder gb = outer.ctx.buildGraph().toBuilder();
+        for (int i = 0; i < gb.getNodeCount(); i++) {
+            if (gb.getNode(i).getOpType().equals("Loop")) {
+                gb.setNode(i, gb.getNode(i).toBuilder().addAttribute(OnnxMl.AttributeProto.newBuilder()
+                        .setName("body").setType(OnnxMl.AttributeProto.AttributeType.GRAPH).setG(body)));
+            }
+        }
+        return outer.finish(gb.build());
+    }
+
+    private static OnnxMl.GraphProto body(ModelSpec spec, boolean fp16) {
+        int layers = spec.layers(), c = spec.width();
+        OnnxPolicyExporter.Builder b = new OnnxPolicyExporter.Builder(spec, fp16, new ONNXContext(), "F_");
+        b.ctx.setName("decode_step_fused");
+        b.declareWeights(); // placeholders; the names resolve to the outer graph's initializers
+        b.ctx.floatInput("F_iter", 1);
+        b.ctx.floatInput("F_cond", 1);
+        ONNXRef<?> tok = b.ctx.floatInput("F_tok", 1), pos = b.ctx.floatInput("F_pos", 1), mask = b.ctx.floatInput("F_mask", 1);
+        List<ONNXRef<?>> kv = new ArrayList<>();
+        for (int l = 0; l < layers; l++) kv.add(b.ctx.floatInput("F_kv" + l, 1));
+        ONNXRef<?> ones = b.op(OnnxOps.ADD, b.op(OnnxOps.MUL, tok, b.i64(0)), b.i64(1));
+        ONNXRef<?> maskCur = b.op(OnnxOps.CONCAT, Map.of("axis", 1), mask, ones);
+        ONNXRef<?> mask32 = b.op(OnnxOps.CAST, Map.of("to", DataType.INT32_VALUE), maskCur);
+        OnnxPolicyExporter.Builder.Step s = b.transformerFused(tok, pos, mask32, kv);
+        ONNXRef<?> last = b.op(OnnxOps.RESHAPE, s.hidden(), b.i64(-1, c)); // (B,1,C) -> (B,C)
+        ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), b.ln(last, "ln_f"), b.w.get("wte.weight"));
+        ONNXRef<?> next = b.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits);
+        ONNXRef<?> lp = b.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(b, logits), next);
+        ONNXRef<?> posNext = b.op(OnnxOps.ADD, pos, b.i64(1));
+
+        int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
+        // body outputs: the producers' own values, renamed below
+        Map<String, String> rename = new HashMap<>();
+        List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
+        outputs.add(LoopGraph.typed("F_cond", DataType.BOOL_VALUE, true)); // condition passes straight through
+        rename.put(next.getReference(), "F_tok_out");
+        outputs.add(LoopGraph.typed("F_tok_out", DataType.INT64_VALUE, false));
+        rename.put(posNext.getReference(), "F_pos_out");
+        outputs.add(LoopGraph.typed("F_pos_out", DataType.INT64_VALUE, false));
+        rename.put(maskCur.getReference(), "F_mask_out");
+        outputs.add(LoopGraph.typed("F_mask_out", DataType.INT64_VALUE, false));
+        for (int l = 0; l < layers; l++) {
+            rename.put(s.presentK().get(l).getReference(), "F_kv_out" + l);
+            outputs.add(LoopGraph.typed("F_kv_out" + l, act, false));
+        }
+        // the token is both loop-carried and a scan output: the scan output needs its own value
+        ONNXRef<?> scanTok = b.op(OnnxOps.IDENTITY, next);
+        rename.put(scanTok.getReference(), "F_scan_tok");
+        outputs.add(LoopGraph.typed("F_scan_tok", DataType.INT64_VALUE, false));
+        rename.put(lp.getReference(), "F_scan_lp");
+        outputs.add(LoopGraph.typed("F_scan_lp", DataType.FLOAT_VALUE, false));
+
+        OnnxMl.GraphProto.Builder gb = b.ctx.buildGraph().toBuilder().clearInput().clearOutput();
+        for (int i = 0; i < gb.getNodeCount(); i++) {
+            OnnxMl.NodeProto.Builder nb = gb.getNode(i).toBuilder();
+            for (int j = 0; j < nb.getInputCount(); j++) nb.setInput(j, rename.getOrDefault(nb.getInput(j), nb.getInput(j)));
+            for (int j = 0; j < nb.getOutputCount(); j++) nb.setOutput(j, rename.getOrDefault(nb.getOutput(j), nb.getOutput(j)));
+            gb.setNode(i, nb);
+        }
+        gb.addInput(LoopGraph.typed("F_iter", DataType.INT64_VALUE, true));
+        gb.addInput(LoopGraph.typed("F_cond", DataType.BOOL_VALUE, true));
+        gb.addInput(LoopGraph.typed("F_tok", DataType.INT64_VALUE, false));
+        gb.addInput(LoopGraph.typed("F_pos", DataType.INT64_VALUE, false));
+        gb.addInput(LoopGraph.typed("F_mask", DataType.INT64_VALUE, false));
+        for (int l = 0; l < layers; l++) gb.addInput(LoopGraph.typed("F_kv" + l, act, false));
+        gb.addAllOutput(outputs);
+        return gb.build();
+    }
+}
