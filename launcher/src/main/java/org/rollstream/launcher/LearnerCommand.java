@@ -40,7 +40,7 @@ final class LearnerCommand implements Callable<Integer> {
             LearnerService.Summary s = learner.run();
             Path report = config.runDir().resolve("report");
             List<Path> files = RunReport.write(report, config.metricsCsv(), s.metrics(),
-                    RunCommand.summary(config, new LocalRun.Result(s, 0, 0, 0, 0, 0)));
+                    RunCommand.summary(config, s, null));
             System.out.println("learner done: " + s.steps() + " steps; report in " + report.toAbsolutePath() + " (" + files.size() + " files)");
         }
         return 0;

@@ -80,9 +80,9 @@ final class LoopBench implements Callable<Integer> {
 
     private Figures once(KafkaSettings settings, Path dir, int eta, int run) throws Exception {
         Files.createDirectories(dir);
-        training.runDir = dir;
-        training.maxStaleness = eta;
-        LearnerConfig config = training.learnerConfig();
+        LearnerConfig base = training.learnerConfig();
+        String runId = "loop-eta" + eta + "-run" + run;
+        LearnerConfig config = base.withRunDir(dir, runId).withGrpo(base.grpo().withMaxStaleness(eta));
         LocalRun.Result r = LocalRun.run(settings, config,
                 roles.actorConfig("bench-" + eta + "-" + run, config.policyName(), config.maxNewTokens(), config.seed()),
                 actors, roles.scorerConfig("bench-scorer", config.maxNewTokens()).withConsumerGroup("bench-scorer-" + eta + "-" + run),

@@ -52,7 +52,7 @@ final class RunCommand implements Callable<Integer> {
                     roles.actorConfig("actor", config.policyName(), config.maxNewTokens(), config.seed()), actors,
                     roles.scorerConfig("scorer", config.maxNewTokens()), partitions, System.out,
                     Duration.ofSeconds(console ? 1 : 10), console);
-            Map<String, String> summary = summary(config, result);
+            Map<String, String> summary = summary(config, result.learner(), result);
             Path reportDir = config.runDir().resolve("report");
             List<Path> files = RunReport.write(reportDir, config.metricsCsv(), result.learner().metrics(), summary);
             System.out.println();
@@ -63,8 +63,8 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    static Map<String, String> summary(LearnerConfig config, LocalRun.Result r) {
-        LearnerService.Summary s = r.learner();
+    /** The summary table; {@code r} is null when only the learner ran in this process. */
+    static Map<String, String> summary(LearnerConfig config, LearnerService.Summary s, LocalRun.Result r) {
         Map<String, String> m = RunReport.newSummary();
         m.put("task", config.task());
         m.put("GRPO steps", Long.toString(s.steps()));
@@ -72,12 +72,16 @@ final class RunCommand implements Callable<Integer> {
         m.put("held-out accuracy at the end", pct(s.finalAccuracy()));
         m.put("mean reward, first step", num(s.firstReward()));
         m.put("mean reward, last step", num(s.lastReward()));
-        m.put("groups sampled / scored", r.groupsSampled() + " / " + r.groupsScored());
+        if (r != null) {
+            m.put("groups sampled / scored", r.groupsSampled() + " / " + r.groupsScored());
+        }
         m.put("groups dropped as stale (η=" + config.grpo().maxStaleness() + ")", Long.toString(s.dropped()));
         m.put("duplicate groups skipped", Long.toString(s.duplicates()));
         m.put("uninformative groups skipped", Long.toString(s.skipped()));
-        m.put("dead-lettered groups", Long.toString(r.deadLettered()));
-        m.put("tokens generated", Long.toString(r.tokensGenerated()));
+        if (r != null) {
+            m.put("dead-lettered groups", Long.toString(r.deadLettered()));
+            m.put("tokens generated", Long.toString(r.tokensGenerated()));
+        }
         m.put("wall time", String.format(Locale.ROOT, "%.1f s", s.seconds()));
         return m;
     }

@@ -23,7 +23,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.rollstream.learner.eval.Evaluator;
-import org.rollstream.learner.grpo.DynamicSampling;
 import org.rollstream.learner.grpo.GroupLedger;
 import org.rollstream.learner.grpo.GrpoTrainer;
 import org.rollstream.learner.grpo.StalenessGate;
@@ -45,6 +44,7 @@ import org.rollstream.tasks.ColdStartData;
 import org.rollstream.tasks.JsonlDataset;
 import org.rollstream.tasks.SftExample;
 import org.rollstream.tasks.TaskDataset;
+import org.rollstream.tasks.TaskInstance;
 import org.rollstream.tasks.TaskRegistry;
 import org.rollstream.transport.DeadLetterPublisher;
 import org.rollstream.transport.KafkaSettings;
@@ -139,28 +139,73 @@ public final class LearnerService implements AutoCloseable {
     }
 
     public Summary run() {
-        long started = System.nanoTime();
         TaskDataset dataset = dataset();
-        var heldOut = dataset.heldOut().subList(0, Math.min(config.evalSize(), dataset.heldOut().size()));
+        List<TaskInstance> heldOut = dataset.heldOut().subList(0, Math.min(config.evalSize(), dataset.heldOut().size()));
         if (heldOut.isEmpty()) {
             throw new IllegalStateException("dataset " + dataset.name() + " has no held-out problems to evaluate on");
         }
-        Evaluator evaluator = new Evaluator(tokenizer, tasks, config.maxNewTokens());
-        Checkpoints checkpoints = new Checkpoints(config.checkpointsDir());
         try (NDManager nd = NDManager.newBaseManager();
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("learner-" + config.runId()))) {
-            DjlPolicy policy = new DjlPolicy(config.spec(), nd, config.seed());
-            AdamW optimizer = AdamW.standard(nd, config.grpo().weightDecay());
-            GroupLedger ledger = new GroupLedger(100_000);
-            PromptFeeder feeder = new PromptFeeder(config.runId(), config.policyName(), dataset, config.grpo().inFlightCapacity(),
-                    config.grpo().maxStaleness(), config.promptTimeoutMs(), System::currentTimeMillis);
-            List<TopicPartition> partitions = partitions(consumer);
-            consumer.assign(partitions);
+            Session session = new Session(nd, consumer, dataset, heldOut);
+            session.begin();
+            while (session.step < config.grpoSteps() && !stopping.get()) {
+                session.feed();
+                session.receive(consumer.poll(Duration.ofMillis(100)));
+                List<TrainingGroup> groups = session.buffer.take(session.gate, session.version);
+                if (groups != null) {
+                    session.train(groups);
+                }
+            }
+            return session.finish();
+        }
+    }
 
-            long step;
-            long version;
-            DjlPolicy reference = null;
-            double coldStartAccuracy = Double.NaN;
+    /** The state of one run of {@link #run()}: model, optimizer, bookkeeping and counters. */
+    private final class Session {
+        private final long started = System.nanoTime();
+        private final NDManager nd;
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final TaskDataset dataset;
+        private final List<TaskInstance> heldOut;
+        private final List<TopicPartition> partitions;
+        private final Evaluator evaluator = new Evaluator(tokenizer, tasks, config.maxNewTokens());
+        private final Checkpoints checkpoints = new Checkpoints(config.checkpointsDir());
+        private final DjlPolicy policy;
+        private final AdamW optimizer;
+        private final GroupLedger ledger = new GroupLedger(100_000);
+        private final PromptFeeder feeder;
+        private final StalenessGate gate = new StalenessGate(config.grpo().maxStaleness());
+        private final GroupBuffer buffer = new GroupBuffer(config.grpo().groupsPerStep(), config.grpo().dynamicSampling());
+        private DjlPolicy reference;
+        private GrpoTrainer trainer;
+        private long step;
+        private long version;
+        private double coldStartAccuracy = Double.NaN;
+        private double lastAccuracy = Double.NaN;
+        private double firstReward = Double.NaN;
+        private double lastReward = Double.NaN;
+        private long grpoStartMs;
+        private long grpoStartNs;
+        private long trainNanos;
+        private long evalNanos;
+        private long groupsTrained;
+        private long trainedTokens;
+
+        Session(NDManager nd, KafkaConsumer<byte[], byte[]> consumer, TaskDataset dataset, List<TaskInstance> heldOut) {
+            this.nd = nd;
+            this.consumer = consumer;
+            this.dataset = dataset;
+            this.heldOut = heldOut;
+            this.partitions = partitions(consumer);
+            consumer.assign(partitions);
+            this.policy = new DjlPolicy(config.spec(), nd, config.seed());
+            this.optimizer = AdamW.standard(nd, config.grpo().weightDecay());
+            this.feeder = new PromptFeeder(config.runId(), config.policyName(), dataset, config.grpo().inFlightCapacity(),
+                    config.grpo().maxStaleness(), config.promptTimeoutMs(), System::currentTimeMillis);
+        }
+
+        /** Resumes from the latest checkpoint, or starts fresh (initial weights or cold start); publishes the version. */
+        void begin() {
             var resumed = checkpoints.latest();
             if (resumed.isPresent()) {
                 var c = resumed.get();
@@ -182,18 +227,14 @@ public final class LearnerService implements AutoCloseable {
                 }
                 step = c.state().step();
                 version = c.state().version();
-
-                publishVersion(policy, version, step);
             } else {
                 consumer.seekToEnd(partitions);
                 partitions.forEach(consumer::position); // pin the start before any prompt is issued
-                step = 0;
-                version = 0;
                 if (config.initWeights() != null) {
                     WeightSnapshot init = WeightSnapshot.open(config.initWeights());
                     if (!init.spec().equals(config.spec())) {
-                        throw new IllegalArgumentException("initial weights " + config.initWeights() + " are for " + init.spec()
-                                + ", not " + config.spec());
+                        throw new IllegalArgumentException("initial weights " + config.initWeights() + " are for "
+                                + init.spec() + ", not " + config.spec());
                     }
                     policy.loadWeights(init.load());
                 } else if (config.coldStart().steps() > 0) {
@@ -202,167 +243,122 @@ public final class LearnerService implements AutoCloseable {
                 if (config.grpo().klBeta() > 0) {
                     reference = new DjlPolicy(config.spec(), nd, policy.exportWeights());
                 }
+            }
+            publishVersion(policy, version, step);
+            Evaluator.Result first = evaluator.evaluate(policy, heldOut);
+            coldStartAccuracy = first.accuracy();
+            lastAccuracy = first.accuracy();
+            recordEval(step, first);
+            setProgress("grpo", step, version, Double.NaN, lastAccuracy, Double.NaN, 0, 0, 0, 0, 0);
+            trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
+            grpoStartMs = System.currentTimeMillis();
+            grpoStartNs = System.nanoTime();
+        }
+
+        /** Publishes prompts into the capacity freed since the last call. */
+        void feed() {
+            List<Prompt> prompts = feeder.next(version);
+            if (!prompts.isEmpty()) {
+                Flux.fromIterable(prompts)
+                        .concatMap(p -> producer.send(Topics.PROMPTS, p.getId(), p, PROMPT::encode))
+                        .blockLast(Duration.ofSeconds(30));
+            }
+        }
+
+        /** Decodes, deduplicates and buffers scored groups; unusable records go to the dead-letter topic. */
+        void receive(ConsumerRecords<byte[], byte[]> records) {
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                ScoredGroup sg;
+                try {
+                    sg = SCORED.decode(r.value());
+                } catch (RecordDecodeException e) {
+                    deadLetters.publish(r, DeadLetterPublisher.STAGE_DECODE, e).block(Duration.ofSeconds(30));
+                    continue;
+                }
+                String id = sg.getGroup().getGroupId();
+                if (!id.startsWith(config.runId() + "/")) {
+                    continue; // another run's group on a shared cluster
+                }
+                feeder.settle();
+                if (!ledger.firstTime(id)) {
+                    continue;
+                }
+                try {
+                    buffer.add(GroupConversion.toTrainingGroup(sg), r.partition(), r.offset());
+                } catch (IllegalArgumentException e) {
+                    deadLetters.publish(r, DeadLetterPublisher.STAGE_PROCESS, e).block(Duration.ofSeconds(30));
+                }
+            }
+        }
+
+        /** One GRPO step, then publishing, metrics, evaluation and checkpoint as configured. */
+        void train(List<TrainingGroup> groups) {
+            long t0 = System.nanoTime();
+            GrpoTrainer.StepStats s = trainer.step(groups);
+            trainNanos += System.nanoTime() - t0;
+            groupsTrained += groups.size();
+            trainedTokens += s.completionTokens();
+            step++;
+            final long trainedVersion = version;
+            double staleness = groups.stream()
+                    .mapToLong(g -> StalenessGate.staleness(g.policyVersion(), trainedVersion)).average().orElse(0);
+            if (step % config.grpo().publishEvery() == 0) {
+                version++;
                 publishVersion(policy, version, step);
             }
-            Evaluator.Result eval0 = evaluator.evaluate(policy, heldOut);
-            if (Double.isNaN(coldStartAccuracy)) {
-                coldStartAccuracy = eval0.accuracy();
+            double tps = trainedTokens / Math.max((System.nanoTime() - grpoStartNs) / 1e9, 1e-9);
+            double reward = buffer.drainMeanReward();
+            if (Double.isNaN(reward)) {
+                reward = s.meanReward();
             }
-            recordEval(step, eval0);
-            setProgress("grpo", step, version, Double.NaN, eval0.accuracy(), Double.NaN, 0, 0, 0, 0, 0);
-
-            long grpoStartMs = System.currentTimeMillis();
-            long grpoStartNs = System.nanoTime();
-            long trainNanos = 0;
-            long evalNanos = 0;
-            long groupsTrained = 0;
-            GrpoTrainer trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
-            StalenessGate gate = new StalenessGate(config.grpo().maxStaleness());
-            List<TrainingGroup> batch = new ArrayList<>();
-            List<TrainingGroup> uninformative = new ArrayList<>();
-            long skipped = 0;
-            long skippedSinceStep = 0;
-            double lastAccuracy = eval0.accuracy();
-            double firstReward = Double.NaN;
-            double lastReward = Double.NaN;
-            long windowStart = System.nanoTime();
-            long windowTokens = 0;
-            double rewardSum = 0; // over every group received since the last step, informative or not
-            long rewardGroups = 0;
-            Map<Integer, Long> offsets = positions(consumer, partitions);
-
-            while (step < config.grpoSteps() && !stopping.get()) {
-                List<Prompt> prompts = feeder.next(version);
-                if (!prompts.isEmpty()) {
-                    Flux.fromIterable(prompts)
-                            .concatMap(p -> producer.send(Topics.PROMPTS, p.getId(), p, PROMPT::encode))
-                            .blockLast(Duration.ofSeconds(30));
-                }
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    ScoredGroup sg;
-                    try {
-                        sg = SCORED.decode(r.value());
-                    } catch (RecordDecodeException e) {
-                        deadLetters.publish(r, DeadLetterPublisher.STAGE_DECODE, e).block(Duration.ofSeconds(30));
-                        continue;
-                    }
-                    String id = sg.getGroup().getGroupId();
-                    if (!id.startsWith(config.runId() + "/")) {
-                        continue; // another run's group on a shared cluster
-                    }
-                    feeder.settle();
-                    if (!ledger.firstTime(id)) {
-                        continue;
-                    }
-                    TrainingGroup g;
-                    try {
-                        g = GroupConversion.toTrainingGroup(sg);
-                    } catch (IllegalArgumentException e) {
-                        deadLetters.publish(r, DeadLetterPublisher.STAGE_PROCESS, e).block(Duration.ofSeconds(30));
-                        continue;
-                    }
-                    rewardSum += g.meanReward();
-                    rewardGroups++;
-                    if (config.grpo().dynamicSampling() && !DynamicSampling.informative(g.rewards())) {
-                        skipped++;
-                        skippedSinceStep++;
-                        uninformative.add(g);
-                        continue;
-                    }
-                    batch.add(g);
-                }
-                int b = config.grpo().groupsPerStep();
-                // dynamic sampling must not stall a run whose groups all agree: after 4·B skips, fill up with them
-                if (batch.size() < b && skippedSinceStep >= 4L * b && batch.size() + uninformative.size() >= b) {
-                    while (batch.size() < b) {
-                        batch.add(uninformative.remove(uninformative.size() - 1));
-                    }
-                }
-                if (batch.size() < b) {
-                    continue;
-                }
-                // staleness is judged when a group is trained, not when it arrived: a group that waited in
-                // the buffer while versions advanced may have become too old
-                List<TrainingGroup> stepGroups = new ArrayList<>(b);
-                while (stepGroups.size() < b && !batch.isEmpty()) {
-                    TrainingGroup g = batch.remove(0);
-                    if (gate.admit(g.policyVersion(), version)) {
-                        stepGroups.add(g);
-                    }
-                }
-                if (stepGroups.size() < b) {
-                    batch.addAll(0, stepGroups); // not enough fresh groups yet
-                    continue;
-                }
-                uninformative.clear();
-                skippedSinceStep = 0;
-                offsets = positions(consumer, partitions);
-
-                long t0 = System.nanoTime();
-                GrpoTrainer.StepStats s = trainer.step(stepGroups);
-                trainNanos += System.nanoTime() - t0;
-                groupsTrained += stepGroups.size();
-                step++;
-                final long trainedVersion = version;
-                double staleness = stepGroups.stream()
-                        .mapToLong(g -> StalenessGate.staleness(g.policyVersion(), trainedVersion)).average().orElse(0);
-                if (step % config.grpo().publishEvery() == 0) {
-                    version++;
-                    publishVersion(policy, version, step);
-                }
-                windowTokens += s.completionTokens();
-                double secs = (System.nanoTime() - windowStart) / 1e9;
-                double tps = windowTokens / Math.max(secs, 1e-9);
-                double reward = rewardGroups == 0 ? s.meanReward() : rewardSum / rewardGroups;
-                rewardSum = 0;
-                rewardGroups = 0;
-                if (Double.isNaN(firstReward)) {
-                    firstReward = reward;
-                }
-                lastReward = reward;
-                Map<String, Double> m = new LinkedHashMap<>();
-                m.put("reward", reward);
-                m.put("reward_trained", s.meanReward());
-                m.put("loss", s.loss());
-                m.put("kl", s.kl());
-                m.put("clip_fraction", s.clipFraction());
-                m.put("importance_weight", s.importanceWeight());
-                m.put("grad_norm", s.gradNorm());
-                m.put("response_length", (double) s.completionTokens() / s.sequences());
-                m.put("staleness", staleness);
-                m.put("dropped_stale", (double) gate.dropped());
-                m.put("duplicates", (double) ledger.duplicates());
-                m.put("skipped_uninformative", (double) skipped);
-                m.put("tokens_per_s", tps);
-                m.put("skipped_nonfinite", (double) trainer.skippedSteps());
-                m.put("in_flight", (double) feeder.inFlight());
-                m.put("version", (double) version);
-                metrics.record("train", step, m);
-
-                if (step % config.evalEvery() == 0 || step == config.grpoSteps()) {
-                    long e0 = System.nanoTime();
-                    Evaluator.Result e = evaluator.evaluate(policy, heldOut);
-                    evalNanos += System.nanoTime() - e0;
-                    lastAccuracy = e.accuracy();
-                    recordEval(step, e);
-                }
-                if (step % config.checkpointEvery() == 0 || step == config.grpoSteps()) {
-                    checkpoints.save(new Checkpoints.State(step, version, feeder.cursor(), offsets, ledger.snapshot(),
-                                    optimizer.steps(), config.spec().toJson(), config.toString()),
-                            policy.exportWeights(), reference == null ? null : reference.exportWeights(),
-                            fromArrays(optimizer.state()));
-                }
-                setProgress("grpo", step, version, reward, lastAccuracy, s.kl(), staleness, tps,
-                        gate.dropped(), ledger.duplicates(), skipped);
+            if (Double.isNaN(firstReward)) {
+                firstReward = reward;
             }
-            double seconds = (System.nanoTime() - started) / 1e9;
+            lastReward = reward;
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("reward", reward);
+            m.put("reward_trained", s.meanReward());
+            m.put("loss", s.loss());
+            m.put("kl", s.kl());
+            m.put("clip_fraction", s.clipFraction());
+            m.put("importance_weight", s.importanceWeight());
+            m.put("grad_norm", s.gradNorm());
+            m.put("response_length", (double) s.completionTokens() / s.sequences());
+            m.put("staleness", staleness);
+            m.put("dropped_stale", (double) gate.dropped());
+            m.put("duplicates", (double) ledger.duplicates());
+            m.put("skipped_uninformative", (double) buffer.skipped());
+            m.put("skipped_nonfinite", (double) trainer.skippedSteps());
+            m.put("tokens_per_s", tps);
+            m.put("in_flight", (double) feeder.inFlight());
+            m.put("version", (double) version);
+            metrics.record("train", step, m);
+
+            if (step % config.evalEvery() == 0 || step == config.grpoSteps()) {
+                long e0 = System.nanoTime();
+                Evaluator.Result e = evaluator.evaluate(policy, heldOut);
+                evalNanos += System.nanoTime() - e0;
+                lastAccuracy = e.accuracy();
+                recordEval(step, e);
+            }
+            if (step % config.checkpointEvery() == 0 || step == config.grpoSteps()) {
+                checkpoints.save(new Checkpoints.State(step, version, feeder.cursor(),
+                                buffer.safeOffsets(positions(consumer, partitions)), ledger.snapshot(),
+                                optimizer.steps(), config.spec().toJson(), config.toString()),
+                        policy.exportWeights(), reference == null ? null : reference.exportWeights(),
+                        fromArrays(optimizer.state()));
+            }
+            setProgress("grpo", step, version, reward, lastAccuracy, s.kl(), staleness, tps, gate.dropped(),
+                    ledger.duplicates(), buffer.skipped());
+        }
+
+        Summary finish() {
             setProgress("done", step, version, lastReward, lastAccuracy, Double.NaN, 0, 0, gate.dropped(),
-                    ledger.duplicates(), skipped);
+                    ledger.duplicates(), buffer.skipped());
             return new Summary(step, coldStartAccuracy, lastAccuracy, firstReward, lastReward, gate.dropped(),
-                    ledger.duplicates(), skipped, feeder.timedOut(), seconds, grpoStartMs,
-                    (System.nanoTime() - grpoStartNs) / 1e9, trainNanos / 1e9, evalNanos / 1e9, groupsTrained,
-                    metrics.events());
+                    ledger.duplicates(), buffer.skipped(), feeder.timedOut(), (System.nanoTime() - started) / 1e9,
+                    grpoStartMs, (System.nanoTime() - grpoStartNs) / 1e9, trainNanos / 1e9, evalNanos / 1e9,
+                    groupsTrained, metrics.events());
         }
     }
 

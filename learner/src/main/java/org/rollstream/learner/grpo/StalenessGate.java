@@ -23,8 +23,13 @@ public final class StalenessGate {
         return Math.max(0, current - sampledBy);
     }
 
+    /** Whether a group would be admitted, without counting anything. */
+    public boolean isFresh(long sampledBy, long current) {
+        return staleness(sampledBy, current) <= maxStaleness;
+    }
+
     public boolean admit(long sampledBy, long current) {
-        if (staleness(sampledBy, current) > maxStaleness) {
+        if (!isFresh(sampledBy, current)) {
             dropped.incrementAndGet();
             return false;
         }
