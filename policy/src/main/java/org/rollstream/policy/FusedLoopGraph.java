@@ -18,8 +18,17 @@ import java.util.Map;
  * construction, the loop condition passed straight through (no copy to the device and back), the
  * head as one Gemm against {@code wte} (transB), and the body's outputs named by their producers
  * rather than copied by Identity nodes.
+ *
+ * <p>ONNX Runtime waits for the device after every Loop iteration (it reads the condition on the
+ * host), so the host cannot queue work ahead of the GPU. The body therefore runs {@link #UNROLL}
+ * decoding steps per iteration: the loop runs ceil((max_new_tokens - 1) / UNROLL) times, up to
+ * UNROLL - 1 surplus tokens come out at the end (positions clamped to the context) and the caller
+ * drops them.
  */
 final class FusedLoopGraph {
+    /** decoding steps per Loop iteration (system property {@code rollstream.fusedUnroll} for benchmarks, default 8) */
+    static final int UNROLL = Math.max(1, Integer.getInteger("rollstream.fusedUnroll", 8));
+
     private FusedLoopGraph() {
     }
 
@@ -34,7 +43,9 @@ final class FusedLoopGraph {
         ONNXRef<?> lastPos = outer.op(OnnxOps.GATHER, Map.of("axis", 1), posIds, outer.op(OnnxOps.RESHAPE, outer.i64(-1), scalar));
         ONNXRef<?> pos0 = outer.op(OnnxOps.UNSQUEEZE, outer.op(OnnxOps.ADD, lastPos, outer.i64(1)), outer.i64(1));
         ONNXRef<?> maxNew = outer.input("max_new_tokens");
-        ONNXRef<?> trips = outer.op(OnnxOps.SUB, maxNew, outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar));
+        ONNXRef<?> steps = outer.op(OnnxOps.SUB, maxNew, outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar));
+        ONNXRef<?> trips = outer.op(OnnxOps.DIV, outer.op(OnnxOps.ADD, steps, outer.op(OnnxOps.RESHAPE, outer.i64(UNROLL - 1), scalar)),
+                outer.op(OnnxOps.RESHAPE, outer.i64(UNROLL), scalar));
         ONNXRef<?> yes = outer.op(OnnxOps.CAST, Map.of("to", DataType.BOOL_VALUE), outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar));
 
         List<ONNXRef<?>> loopIn = new ArrayList<>(List.of(trips, yes, tok0, pos0, attn));
@@ -45,9 +56,12 @@ final class FusedLoopGraph {
         loopOut.add("loop_scan_lp");
         List<ONNXNode> outs = outer.ctx.operation(new LoopGraph.LoopOp(loopOut.size()), loopIn, loopOut, Map.of());
         ONNXRef<?> scanTok = outs.get(outs.size() - 2), scanLp = outs.get(outs.size() - 1);
-        ONNXRef<?> zero = outer.i64(0);
-        outer.output("tokens", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, tok0, zero), scanTok));
-        outer.output("token_logprobs", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, lp0, zero), scanLp));
+        ONNXRef<?> zero = outer.i64(0); // (trips,UNROLL,B,1) -> (trips*UNROLL,B,1)
+        ONNXRef<?> flat = outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.i64(-1), outer.op(OnnxOps.SHAPE, Map.of("start", 0, "end", 2), tok0));
+        outer.output("tokens", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, tok0, zero),
+                outer.op(OnnxOps.RESHAPE, scanTok, flat)));
+        outer.output("token_logprobs", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, lp0, zero),
+                outer.op(OnnxOps.RESHAPE, scanLp, flat)));
 
         OnnxMl.GraphProto body = body(spec, outer.fp16);
         OnnxMl.GraphProto.Builder gb = outer.ctx.buildGraph().toBuilder();
@@ -70,15 +84,25 @@ final class FusedLoopGraph {
         ONNXRef<?> tok = b.ctx.floatInput("F_tok", 1), pos = b.ctx.floatInput("F_pos", 1), mask = b.ctx.floatInput("F_mask", 1);
         List<ONNXRef<?>> kv = new ArrayList<>();
         for (int l = 0; l < layers; l++) kv.add(b.ctx.floatInput("F_kv" + l, 1));
-        ONNXRef<?> ones = b.op(OnnxOps.ADD, b.op(OnnxOps.MUL, tok, b.i64(0)), b.i64(1));
-        ONNXRef<?> maskCur = b.op(OnnxOps.CONCAT, Map.of("axis", 1), mask, ones);
-        ONNXRef<?> mask32 = b.op(OnnxOps.CAST, Map.of("to", DataType.INT32_VALUE), maskCur);
-        OnnxPolicyExporter.Builder.Step s = b.transformerFused(tok, pos, mask32, kv);
-        ONNXRef<?> last = b.op(OnnxOps.RESHAPE, s.hidden(), b.i64(-1, c)); // (B,1,C) -> (B,C)
-        ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), b.ln(last, "ln_f"), b.w.get("wte.weight"));
-        ONNXRef<?> next = b.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits);
-        ONNXRef<?> lp = b.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(b, logits), next);
-        ONNXRef<?> posNext = b.op(OnnxOps.ADD, pos, b.i64(1));
+        ONNXRef<?> zero = b.i64(0), maxPos = b.i64(spec.contextLength() - 1);
+        List<ONNXRef<?>> toks = new ArrayList<>(), lps = new ArrayList<>();
+        ONNXRef<?> next = tok, posNext = pos, maskCur = mask;
+        List<ONNXRef<?>> cache = kv;
+        for (int u = 0; u < UNROLL; u++) {
+            ONNXRef<?> ones = b.op(OnnxOps.ADD, b.op(OnnxOps.MUL, next, zero), b.i64(1));
+            maskCur = b.op(OnnxOps.CONCAT, Map.of("axis", 1), maskCur, ones);
+            ONNXRef<?> mask32 = b.op(OnnxOps.CAST, Map.of("to", DataType.INT32_VALUE), maskCur);
+            OnnxPolicyExporter.Builder.Step s = b.transformerFused(next, b.op(OnnxOps.MIN, posNext, maxPos), mask32, cache);
+            cache = s.presentK();
+            ONNXRef<?> last = b.op(OnnxOps.RESHAPE, s.hidden(), b.i64(-1, c)); // (B,1,C) -> (B,C)
+            ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), b.ln(last, "ln_f"), b.w.get("wte.weight"));
+            next = b.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits);
+            lps.add(b.op(OnnxOps.UNSQUEEZE, b.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(b, logits), next), zero));
+            toks.add(b.op(OnnxOps.UNSQUEEZE, next, zero));
+            posNext = b.op(OnnxOps.ADD, posNext, b.i64(1));
+        }
+        ONNXRef<?> scanTok = b.op(OnnxOps.CONCAT, Map.of("axis", 0), toks.toArray(new ONNXRef<?>[0]));
+        ONNXRef<?> lp = b.op(OnnxOps.CONCAT, Map.of("axis", 0), lps.toArray(new ONNXRef<?>[0]));
 
         int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
         // body outputs: the producers' own values, renamed below
@@ -92,11 +116,9 @@ final class FusedLoopGraph {
         rename.put(maskCur.getReference(), "F_mask_out");
         outputs.add(LoopGraph.typed("F_mask_out", DataType.INT64_VALUE, false));
         for (int l = 0; l < layers; l++) {
-            rename.put(s.presentK().get(l).getReference(), "F_kv_out" + l);
+            rename.put(cache.get(l).getReference(), "F_kv_out" + l);
             outputs.add(LoopGraph.typed("F_kv_out" + l, act, false));
         }
-        // the token is both loop-carried and a scan output: the scan output needs its own value
-        ONNXRef<?> scanTok = b.op(OnnxOps.IDENTITY, next);
         rename.put(scanTok.getReference(), "F_scan_tok");
         outputs.add(LoopGraph.typed("F_scan_tok", DataType.INT64_VALUE, false));
         rename.put(lp.getReference(), "F_scan_lp");

@@ -18,6 +18,7 @@ import java.util.Set;
 enum OnnxOps implements ONNXOperator {
     ADD("Add", 2, 0, 1),
     SUB("Sub", 2, 0, 1),
+    MIN("Min", 2, 0, 1),
     MUL("Mul", 2, 0, 1),
     DIV("Div", 2, 0, 1),
     MATMUL("MatMul", 2, 0, 1),

@@ -18,6 +18,24 @@ class LoopGeneratorTest {
         check(true);
     }
 
+    /** The fused graph decodes several steps per Loop iteration; surplus steps past the context are dropped. */
+    @Test
+    void fusedLoopMatchesPlainLoopUpToTheContextEnd() {
+        ModelSpec spec = SamplerTest.SPEC;
+        Weights w = ParityTest.randomWeights(spec, 34);
+        try (OrtPolicy p = OrtPolicy.create(spec, w, Device.CPU)) {
+            for (int maxNew : new int[]{2, 9, 12, spec.contextLength()}) { // the last is cut to the context
+                var plain = new OrtLoopGenerator(p, null, false).generate(SamplerTest.PROMPTS, 1, maxNew, new int[]{-1});
+                var fused = new OrtLoopGenerator(p, null, true).generate(SamplerTest.PROMPTS, 1, maxNew, new int[]{-1});
+                for (int i = 0; i < plain.size(); i++) {
+                    SampledSequence a = plain.get(i).get(0), b = fused.get(i).get(0);
+                    assertArrayEquals(a.tokenIds(), b.tokenIds(), "maxNew " + maxNew + " row " + i);
+                    for (int k = 0; k < a.length(); k++) assertEquals(a.logProbs()[k], b.logProbs()[k], 1e-4);
+                }
+            }
+        }
+    }
+
     private static void check(boolean fused) {
         ModelSpec spec = SamplerTest.SPEC;
         Weights w = ParityTest.randomWeights(spec, 33);
