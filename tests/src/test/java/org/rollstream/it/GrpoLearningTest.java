@@ -39,7 +39,7 @@ import org.rollstream.transport.TopicAdmin;
 @ExtendWith(KafkaBrokerExtension.class)
 class GrpoLearningTest {
     static final int SFT_STEPS = 2000;
-    static final int GRPO_STEPS = Integer.getInteger("rollstream.test.grpoSteps", 40);
+    static final int GRPO_STEPS = Integer.getInteger("rollstream.test.grpoSteps", 60);
 
     @TempDir
     static Path dir;
@@ -50,7 +50,7 @@ class GrpoLearningTest {
         GrpoConfig grpo = new GrpoConfig(8, eta, 0.2, 0.28, 0.005, 2.0, Aggregation.TOKEN_MEAN, true, 1e-4, 0.0, 1.0, 1);
         ColdStart coldStart = sftSteps == 0 ? ColdStart.none() : new ColdStart(sftSteps, 32, 2e-3, 0.05, 0.55);
         return new LearnerConfig(runDir, runId, "policy-" + runId, ModelSpec.preset("tiny"), "arithmetic", 7,
-                coldStart, grpo, grpoSteps, 10, 200, 20, 48, 60_000, init, null);
+                coldStart, grpo, grpoSteps, 20, 400, 20, 48, 60_000, init, null);
     }
 
     @BeforeAll
