@@ -29,7 +29,38 @@ final class FusedLoopGraph {
     /** decoding steps per Loop iteration (system property {@code rollstream.fusedUnroll} for benchmarks, default 8) */
     static final int UNROLL = Math.max(1, Integer.getInteger("rollstream.fusedUnroll", 8));
 
+    /**
+     * How the greedy token is picked: {@code topk} (TopK k=1, default), {@code argmax} (ArgMax:
+     * measured at ~3 ms per call on (256, 50257) fp16 on an H200 with the CUDA provider) or
+     * {@code reduce} (ReduceMax, Equal, ReduceMin over positions). System property
+     * {@code rollstream.fusedArgmax}, for benchmarks. All pick the lowest index among ties.
+     */
+    static final String ARGMAX = System.getProperty("rollstream.fusedArgmax", "topk");
+
     private FusedLoopGraph() {
+    }
+
+    /** Index (B,1) int64 of the largest logit of each row of (B,V) logits. */
+    static ONNXRef<?> argmax(OnnxPolicyExporter.Builder b, ONNXRef<?> logits) {
+        switch (ARGMAX) {
+            case "argmax":
+                return b.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits);
+            case "reduce": {
+                int v = b.spec.vocabSize();
+                int[] iota = new int[v];
+                for (int i = 0; i < v; i++) iota[i] = i;
+                ONNXRef<?> max = b.op(OnnxOps.REDUCE_MAX, Map.of("axes", new int[]{-1}, "keepdims", 1), logits);
+                ONNXRef<?> at = b.op(OnnxOps.WHERE, b.op(OnnxOps.EQUAL, logits, max), b.ctx.array(b.prefix + "iota", iota),
+                        b.ctx.array(b.prefix + "c", new int[]{v}));
+                return b.op(OnnxOps.CAST, Map.of("to", DataType.INT64_VALUE),
+                        b.op(OnnxOps.REDUCE_MIN, Map.of("axes", new int[]{-1}, "keepdims", 1), at));
+            }
+            default: {
+                List<ONNXNode> top = b.ctx.operation(OnnxOps.TOPK, List.of(logits, b.i64(1)),
+                        List.of(b.prefix + "topv", b.prefix + "topi"), Map.of("axis", -1, "largest", 1, "sorted", 1));
+                return top.get(1);
+            }
+        }
     }
 
     static OnnxMl.GraphProto build(OnnxPolicyExporter.Builder outer, OnnxPolicyExporter.Builder.Step prefill,
@@ -37,8 +68,8 @@ final class FusedLoopGraph {
         ModelSpec spec = outer.spec;
         int layers = spec.layers();
         ONNXRef<?> scalar = outer.i64();
-        ONNXRef<?> logits0 = outer.lastLogits(prefill.hidden());
-        ONNXRef<?> tok0 = outer.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits0);
+        ONNXRef<?> logits0 = outer.lastLogitsNormed(prefill.hidden());
+        ONNXRef<?> tok0 = argmax(outer, logits0);
         ONNXRef<?> lp0 = outer.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(outer, logits0), tok0);
         ONNXRef<?> lastPos = outer.op(OnnxOps.GATHER, Map.of("axis", 1), posIds, outer.op(OnnxOps.RESHAPE, outer.i64(-1), scalar));
         ONNXRef<?> pos0 = outer.op(OnnxOps.UNSQUEEZE, outer.op(OnnxOps.ADD, lastPos, outer.i64(1)), outer.i64(1));
@@ -95,8 +126,8 @@ final class FusedLoopGraph {
             OnnxPolicyExporter.Builder.Step s = b.transformerFused(next, b.op(OnnxOps.MIN, posNext, maxPos), mask32, cache);
             cache = s.presentK();
             ONNXRef<?> last = b.op(OnnxOps.RESHAPE, s.hidden(), b.i64(-1, c)); // (B,1,C) -> (B,C)
-            ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), b.ln(last, "ln_f"), b.w.get("wte.weight"));
-            next = b.op(OnnxOps.ARGMAX, Map.of("axis", -1, "keepdims", 1), logits);
+            ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), last, b.w.get("wte.weight")); // ln_f is in the last SkipLayerNorm
+            next = argmax(b, logits);
             lps.add(b.op(OnnxOps.UNSQUEEZE, b.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(b, logits), next), zero));
             toks.add(b.op(OnnxOps.UNSQUEEZE, next, zero));
             posNext = b.op(OnnxOps.ADD, posNext, b.i64(1));

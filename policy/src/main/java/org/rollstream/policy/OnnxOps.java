@@ -13,12 +13,16 @@ import java.util.Set;
 /**
  * The ONNX operators the policy graph uses, declared for Tribuo's graph builder (its own
  * operator enum lacks MatMul, Reshape, LayerNormalization, Loop, ...). From the default domain at
- * opset {@link #OPSET}, except ONNX Runtime's {@code com.microsoft} Attention (version 1).
+ * opset {@link #OPSET}, except ONNX Runtime's {@code com.microsoft} Attention,
+ * SkipLayerNormalization and FastGelu (version 1).
  */
 enum OnnxOps implements ONNXOperator {
     ADD("Add", 2, 0, 1),
     SUB("Sub", 2, 0, 1),
     MIN("Min", 2, 0, 1),
+    TOPK("TopK", 2, 0, 2, attr("axis", AttributeType.INT), attr("largest", AttributeType.INT), attr("sorted", AttributeType.INT)),
+    REDUCE_MAX("ReduceMax", 1, 0, 1, attr("axes", AttributeType.INTS), attr("keepdims", AttributeType.INT)),
+    REDUCE_MIN("ReduceMin", 1, 0, 1, attr("axes", AttributeType.INTS), attr("keepdims", AttributeType.INT)),
     MUL("Mul", 2, 0, 1),
     DIV("Div", 2, 0, 1),
     MATMUL("MatMul", 2, 0, 1),
@@ -47,7 +51,11 @@ enum OnnxOps implements ONNXOperator {
     IDENTITY("Identity", 1, 0, 1),
     GEMM("Gemm", 2, 1, 1, attr("transB", AttributeType.INT)),
     /** com.microsoft Attention (GPT-2 style: merged QKV weights, raw 0/1 mask, past (2,B,H,P,D)). */
-    MS_ATTENTION("Attention", 5, 0, 2, "com.microsoft", 1, attr("num_heads", AttributeType.INT), attr("unidirectional", AttributeType.INT));
+    MS_ATTENTION("Attention", 5, 0, 2, "com.microsoft", 1, attr("num_heads", AttributeType.INT), attr("unidirectional", AttributeType.INT)),
+    /** com.microsoft SkipLayerNormalization: LN(input + skip + bias), and that sum as output 3. */
+    MS_SKIP_LAYER_NORM("SkipLayerNormalization", 5, 0, 4, "com.microsoft", 1, attr("epsilon", AttributeType.FLOAT)),
+    /** com.microsoft FastGelu (tanh approximation) of X + bias. */
+    MS_FAST_GELU("FastGelu", 2, 0, 1, "com.microsoft", 1);
 
     static final int OPSET = 17;
 

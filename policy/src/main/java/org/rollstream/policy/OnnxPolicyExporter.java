@@ -190,36 +190,54 @@ public final class OnnxPolicyExporter {
         }
 
         /**
-         * The transformer with ONNX Runtime's com.microsoft Attention: {@code mask32} is the int32
-         * 0/1 padding mask (B,P+S), {@code past} the (2,B,H,P,D) caches. No shape computations.
-         * Returns the hidden states (B,S,C) before ln_f and the presents (2,B,H,P+S,D) in presentK.
+         * The transformer with ONNX Runtime's fused com.microsoft operators: Attention (merged QKV,
+         * {@code mask32} the int32 0/1 padding mask (B,P+S), {@code past} the (2,B,H,P,D) caches),
+         * SkipLayerNormalization (residual add, projection bias and the next LayerNorm in one) and
+         * FastGelu with the MLP bias. No shape computations. Returns the hidden states (B,S,C)
+         * <em>after</em> ln_f and the presents (2,B,H,P+S,D) in presentK.
          */
         Step transformerFused(ONNXRef<?> ids, ONNXRef<?> posIds, ONNXRef<?> mask32, List<ONNXRef<?>> past) {
             ONNXRef<?> x = op(OnnxOps.ADD, op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wte.weight"), ids),
                     op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wpe.weight"), posIds));
+            ONNXRef<?> a = ln(x, "h.0.ln_1");
             List<ONNXRef<?>> pres = new ArrayList<>();
-            for (int l = 0; l < spec.layers(); l++) {
+            int layers = spec.layers();
+            for (int l = 0; l < layers; l++) {
                 String p = "h." + l + ".";
-                ONNXRef<?> a = ln(x, p + "ln_1");
                 List<ONNXNode> att = ctx.operation(OnnxOps.MS_ATTENTION,
                         List.of(a, w.get(p + "attn.c_attn.weight"), w.get(p + "attn.c_attn.bias"), mask32, past.get(l)),
                         List.of(prefix + "attn", prefix + "present"), Map.of("num_heads", spec.heads(), "unidirectional", 1));
                 pres.add(att.get(1));
-                ONNXRef<?> y = op(OnnxOps.ADD, op(OnnxOps.MATMUL, att.get(0), w.get(p + "attn.c_proj.weight")), w.get(p + "attn.c_proj.bias"));
-                x = op(OnnxOps.ADD, x, y);
-                ONNXRef<?> m = ln(x, p + "ln_2");
-                m = op(OnnxOps.ADD, op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_fc.weight")), w.get(p + "mlp.c_fc.bias"));
-                m = gelu(m);
-                m = op(OnnxOps.ADD, op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_proj.weight")), w.get(p + "mlp.c_proj.bias"));
-                x = op(OnnxOps.ADD, x, m);
+                ONNXRef<?> y = op(OnnxOps.MATMUL, att.get(0), w.get(p + "attn.c_proj.weight"));
+                List<ONNXNode> n2 = skipLn(x, y, p + "ln_2", w.get(p + "attn.c_proj.bias"));
+                x = n2.get(3);
+                ONNXRef<?> m = ctx.operation(OnnxOps.MS_FAST_GELU, List.of(op(OnnxOps.MATMUL, n2.get(0), w.get(p + "mlp.c_fc.weight")),
+                        w.get(p + "mlp.c_fc.bias")), prefix + "fastgelu", Map.of());
+                m = op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_proj.weight"));
+                List<ONNXNode> n1 = skipLn(x, m, l + 1 < layers ? "h." + (l + 1) + ".ln_1" : "ln_f", w.get(p + "mlp.c_proj.bias"));
+                x = n1.get(3);
+                a = n1.get(0);
             }
-            return new Step(x, pres, List.of());
+            return new Step(a, pres, List.of());
+        }
+
+        /** SkipLayerNormalization: outputs LN(x + y + bias), mean, inv std, and x + y + bias. */
+        List<ONNXNode> skipLn(ONNXRef<?> x, ONNXRef<?> y, String name, ONNXRef<?> bias) {
+            return ctx.operation(OnnxOps.MS_SKIP_LAYER_NORM, List.of(x, y, w.get(name + ".weight"), w.get(name + ".bias"), bias),
+                    List.of(prefix + "skipln", prefix + "skipln_mean", prefix + "skipln_istd", prefix + "skipln_sum"),
+                    Map.of("epsilon", DjlPolicy.LN_EPS));
         }
 
         /** Logits of the last position (B,V) from hidden states (B,S,C). */
         ONNXRef<?> lastLogits(ONNXRef<?> x) {
             ONNXRef<?> last = op(OnnxOps.GATHER, Map.of("axis", 1), x, op(OnnxOps.RESHAPE, i64(-1), i64())); // (B,C)
             return op(OnnxOps.MATMUL, ln(last, "ln_f"), wteT());
+        }
+
+        /** Logits of the last position (B,V) from hidden states (B,S,C) that already went through ln_f. */
+        ONNXRef<?> lastLogitsNormed(ONNXRef<?> x) {
+            ONNXRef<?> last = op(OnnxOps.GATHER, Map.of("axis", 1), x, op(OnnxOps.RESHAPE, i64(-1), i64())); // (B,C)
+            return op(OnnxOps.GEMM, Map.of("transB", 1), last, w.get("wte.weight"));
         }
 
         ONNXRef<?> wteT() {

@@ -105,6 +105,8 @@ public final class OrtPolicy implements AutoCloseable {
         byte[] graph = GRAPHS.computeIfAbsent(spec.toJson() + "|" + variant + "|" + fp16, k -> OnnxPolicyExporter.export(spec, variant, fp16));
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            String profile = System.getProperty("rollstream.ortProfile"); // file prefix: ORT's per-node profile, for benchmarks
+            if (profile != null) opts.enableProfiling(profile + "-" + variant);
             if (threads > 0) opts.setIntraOpNumThreads(threads);
             device.configure(opts);
             opts.addExternalInitializers(new LinkedHashMap<String, OnnxTensorLike>(weightTensors));
@@ -192,6 +194,7 @@ public final class OrtPolicy implements AutoCloseable {
     public synchronized void close() {
         for (OrtSession s : sessions.values()) {
             try {
+                if (System.getProperty("rollstream.ortProfile") != null) s.endProfiling();
                 s.close();
             } catch (OrtException ignored) {
                 // closing: nothing useful to do
