@@ -37,6 +37,12 @@ final class FusedLoopGraph {
      */
     static final String ARGMAX = System.getProperty("rollstream.fusedArgmax", "topk");
 
+    /**
+     * {@code -Drollstream.fusedAttention=mha}: com.microsoft MultiHeadAttention with an additive
+     * fp16 bias and separate past_key/past_value caches instead of Attention (benchmarks).
+     */
+    static final boolean MHA = "mha".equals(System.getProperty("rollstream.fusedAttention"));
+
     private FusedLoopGraph() {
     }
 
@@ -79,10 +85,13 @@ final class FusedLoopGraph {
                 outer.op(OnnxOps.RESHAPE, outer.i64(UNROLL), scalar));
         ONNXRef<?> yes = outer.op(OnnxOps.CAST, Map.of("to", DataType.BOOL_VALUE), outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar));
 
-        List<ONNXRef<?>> loopIn = new ArrayList<>(List.of(trips, yes, tok0, pos0, attn));
+        ONNXRef<?> mask0 = !MHA ? attn : outer.op(OnnxOps.UNSQUEEZE, outer.op(OnnxOps.WHERE, outer.op(OnnxOps.EQUAL, attn, outer.i64(0)),
+                outer.f(outer.maskValue()), outer.f(0f)), outer.i64(1, 2)); // additive (B,1,1,P)
+        List<ONNXRef<?>> loopIn = new ArrayList<>(List.of(trips, yes, tok0, pos0, mask0));
         loopIn.addAll(prefill.presentK());
+        if (MHA) loopIn.addAll(prefill.presentV());
         List<String> loopOut = new ArrayList<>(List.of("loop_tok", "loop_pos", "loop_mask"));
-        for (int l = 0; l < layers; l++) loopOut.add("loop_kv" + l);
+        for (int l = 0; l < (MHA ? 2 : 1) * layers; l++) loopOut.add("loop_kv" + l);
         loopOut.add("loop_scan_tok");
         loopOut.add("loop_scan_lp");
         List<ONNXNode> outs = outer.ctx.operation(new LoopGraph.LoopOp(loopOut.size()), loopIn, loopOut, Map.of());
@@ -113,18 +122,29 @@ final class FusedLoopGraph {
         b.ctx.floatInput("F_iter", 1);
         b.ctx.floatInput("F_cond", 1);
         ONNXRef<?> tok = b.ctx.floatInput("F_tok", 1), pos = b.ctx.floatInput("F_pos", 1), mask = b.ctx.floatInput("F_mask", 1);
+        int caches = (MHA ? 2 : 1) * layers;
         List<ONNXRef<?>> kv = new ArrayList<>();
-        for (int l = 0; l < layers; l++) kv.add(b.ctx.floatInput("F_kv" + l, 1));
+        for (int l = 0; l < caches; l++) kv.add(b.ctx.floatInput("F_kv" + l, 1));
+        int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
         ONNXRef<?> zero = b.i64(0), maxPos = b.i64(spec.contextLength() - 1);
         List<ONNXRef<?>> toks = new ArrayList<>(), lps = new ArrayList<>();
         ONNXRef<?> next = tok, posNext = pos, maskCur = mask;
         List<ONNXRef<?>> cache = kv;
         for (int u = 0; u < UNROLL; u++) {
-            ONNXRef<?> ones = b.op(OnnxOps.ADD, b.op(OnnxOps.MUL, next, zero), b.i64(1));
-            maskCur = b.op(OnnxOps.CONCAT, Map.of("axis", 1), maskCur, ones);
-            ONNXRef<?> mask32 = b.op(OnnxOps.CAST, Map.of("to", DataType.INT32_VALUE), maskCur);
-            OnnxPolicyExporter.Builder.Step s = b.transformerFused(next, b.op(OnnxOps.MIN, posNext, maxPos), mask32, cache);
-            cache = s.presentK();
+            OnnxPolicyExporter.Builder.Step s;
+            if (MHA) {
+                ONNXRef<?> zeros = b.op(OnnxOps.UNSQUEEZE, b.op(OnnxOps.CAST, Map.of("to", act), b.op(OnnxOps.MUL, next, zero)), b.i64(1, 2));
+                maskCur = b.op(OnnxOps.CONCAT, Map.of("axis", 3), maskCur, zeros);
+                s = b.transformerFused(next, b.op(OnnxOps.MIN, posNext, maxPos), maskCur, cache.subList(0, layers), cache.subList(layers, 2 * layers));
+                cache = new ArrayList<>(s.presentK());
+                cache.addAll(s.presentV());
+            } else {
+                ONNXRef<?> ones = b.op(OnnxOps.ADD, b.op(OnnxOps.MUL, next, zero), b.i64(1));
+                maskCur = b.op(OnnxOps.CONCAT, Map.of("axis", 1), maskCur, ones);
+                ONNXRef<?> mask32 = b.op(OnnxOps.CAST, Map.of("to", DataType.INT32_VALUE), maskCur);
+                s = b.transformerFused(next, b.op(OnnxOps.MIN, posNext, maxPos), mask32, cache);
+                cache = s.presentK();
+            }
             ONNXRef<?> last = b.op(OnnxOps.RESHAPE, s.hidden(), b.i64(-1, c)); // (B,1,C) -> (B,C)
             ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), last, b.w.get("wte.weight")); // ln_f is in the last SkipLayerNorm
             next = argmax(b, logits);
@@ -135,7 +155,6 @@ final class FusedLoopGraph {
         ONNXRef<?> scanTok = b.op(OnnxOps.CONCAT, Map.of("axis", 0), toks.toArray(new ONNXRef<?>[0]));
         ONNXRef<?> lp = b.op(OnnxOps.CONCAT, Map.of("axis", 0), lps.toArray(new ONNXRef<?>[0]));
 
-        int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
         // body outputs: the producers' own values, renamed below
         Map<String, String> rename = new HashMap<>();
         List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
@@ -145,8 +164,8 @@ final class FusedLoopGraph {
         rename.put(posNext.getReference(), "F_pos_out");
         outputs.add(LoopGraph.typed("F_pos_out", DataType.INT64_VALUE, false));
         rename.put(maskCur.getReference(), "F_mask_out");
-        outputs.add(LoopGraph.typed("F_mask_out", DataType.INT64_VALUE, false));
-        for (int l = 0; l < layers; l++) {
+        outputs.add(LoopGraph.typed("F_mask_out", MHA ? act : DataType.INT64_VALUE, false));
+        for (int l = 0; l < caches; l++) {
             rename.put(cache.get(l).getReference(), "F_kv_out" + l);
             outputs.add(LoopGraph.typed("F_kv_out" + l, act, false));
         }
@@ -155,7 +174,7 @@ final class FusedLoopGraph {
         rename.put(lp.getReference(), "F_scan_lp");
         outputs.add(LoopGraph.typed("F_scan_lp", DataType.FLOAT_VALUE, false));
 
-        OnnxMl.GraphProto.Builder gb = b.ctx.buildGraph().toBuilder().clearInput().clearOutput();
+        OnnxMl.GraphProto.Builder gb = OnnxPolicyExporter.Builder.dropEmpty(b.ctx.buildGraph().toBuilder()).clearInput().clearOutput();
         for (int i = 0; i < gb.getNodeCount(); i++) {
             OnnxMl.NodeProto.Builder nb = gb.getNode(i).toBuilder();
             for (int j = 0; j < nb.getInputCount(); j++) nb.setInput(j, rename.getOrDefault(nb.getInput(j), nb.getInput(j)));
@@ -166,8 +185,8 @@ final class FusedLoopGraph {
         gb.addInput(LoopGraph.typed("F_cond", DataType.BOOL_VALUE, true));
         gb.addInput(LoopGraph.typed("F_tok", DataType.INT64_VALUE, false));
         gb.addInput(LoopGraph.typed("F_pos", DataType.INT64_VALUE, false));
-        gb.addInput(LoopGraph.typed("F_mask", DataType.INT64_VALUE, false));
-        for (int l = 0; l < layers; l++) gb.addInput(LoopGraph.typed("F_kv" + l, act, false));
+        gb.addInput(LoopGraph.typed("F_mask", MHA ? act : DataType.INT64_VALUE, false));
+        for (int l = 0; l < caches; l++) gb.addInput(LoopGraph.typed("F_kv" + l, act, false));
         gb.addAllOutput(outputs);
         return gb.build();
     }

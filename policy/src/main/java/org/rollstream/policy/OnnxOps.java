@@ -52,6 +52,8 @@ enum OnnxOps implements ONNXOperator {
     GEMM("Gemm", 2, 1, 1, attr("transB", AttributeType.INT)),
     /** com.microsoft Attention (GPT-2 style: merged QKV weights, raw 0/1 mask, past (2,B,H,P,D)). */
     MS_ATTENTION("Attention", 5, 0, 2, "com.microsoft", 1, attr("num_heads", AttributeType.INT), attr("unidirectional", AttributeType.INT)),
+    /** com.microsoft MultiHeadAttention: q, k, v, bias, key_padding_mask, attention_bias, past_key, past_value. */
+    MS_MHA("MultiHeadAttention", 8, 0, 3, "com.microsoft", 1, attr("num_heads", AttributeType.INT)),
     /** com.microsoft SkipLayerNormalization: LN(input + skip + bias), and that sum as output 3. */
     MS_SKIP_LAYER_NORM("SkipLayerNormalization", 5, 0, 4, "com.microsoft", 1, attr("epsilon", AttributeType.FLOAT)),
     /** com.microsoft FastGelu (tanh approximation) of X + bias. */

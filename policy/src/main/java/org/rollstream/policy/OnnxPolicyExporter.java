@@ -139,11 +139,9 @@ public final class OnnxPolicyExporter {
             spec.parameterShapes().keySet().forEach(n -> w.put(n, ctx.floatInput(n, 1)));
         }
 
-        /** The transformer over new tokens (B,S) with a past cache; returns final hidden states (B,S,C) after ln_f. */
-        Step transformer(ONNXRef<?> ids, ONNXRef<?> posIds, ONNXRef<?> attn, List<ONNXRef<?>> pastK, List<ONNXRef<?>> pastV) {
-            int c = spec.width(), h = spec.heads(), d = spec.headDim();
-            // additive mask (B,1,S,P+S): causal, and padding keys from attention_mask
-            ONNXRef<?> pLen = op(OnnxOps.SHAPE, Map.of("start", 2, "end", 3), pastK.get(0));   // [P]
+        /** Additive attention mask (B,1,S,P+S): causal, and padding keys from attention_mask (B,P+S). */
+        ONNXRef<?> additiveMask(ONNXRef<?> ids, ONNXRef<?> attn, ONNXRef<?> pastK0) {
+            ONNXRef<?> pLen = op(OnnxOps.SHAPE, Map.of("start", 2, "end", 3), pastK0);   // [P]
             ONNXRef<?> sLen = op(OnnxOps.SHAPE, Map.of("start", 1, "end", 2), ids);            // [S]
             ONNXRef<?> total = op(OnnxOps.ADD, pLen, sLen);
             ONNXRef<?> scalar = i64(); // empty shape for Reshape to a scalar
@@ -154,7 +152,18 @@ public final class OnnxPolicyExporter {
             ONNXRef<?> future = op(OnnxOps.GREATER, op(OnnxOps.UNSQUEEZE, kpos, i64(0)), op(OnnxOps.UNSQUEEZE, qpos, i64(1))); // (S,P+S)
             ONNXRef<?> padded = op(OnnxOps.UNSQUEEZE, op(OnnxOps.EQUAL, attn, i64(0)), i64(1, 2));                          // (B,1,1,P+S)
             ONNXRef<?> blocked = op(OnnxOps.OR, future, padded);
-            ONNXRef<?> mask = op(OnnxOps.WHERE, blocked, f(fp16 ? -3e4f : DjlPolicy.MASK_VALUE), f(0f));
+            return op(OnnxOps.WHERE, blocked, f(maskValue()), f(0f));
+        }
+
+        float maskValue() {
+            return fp16 ? -3e4f : DjlPolicy.MASK_VALUE;
+        }
+
+        /** The transformer over new tokens (B,S) with a past cache; returns final hidden states (B,S,C) after ln_f. */
+        Step transformer(ONNXRef<?> ids, ONNXRef<?> posIds, ONNXRef<?> attn, List<ONNXRef<?>> pastK, List<ONNXRef<?>> pastV) {
+            int c = spec.width(), h = spec.heads(), d = spec.headDim();
+            ONNXRef<?> mask = additiveMask(ids, attn, pastK.get(0));
+
 
             ONNXRef<?> x = op(OnnxOps.ADD, op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wte.weight"), ids),
                     op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wpe.weight"), posIds));
@@ -197,13 +206,42 @@ public final class OnnxPolicyExporter {
          * <em>after</em> ln_f and the presents (2,B,H,P+S,D) in presentK.
          */
         Step transformerFused(ONNXRef<?> ids, ONNXRef<?> posIds, ONNXRef<?> mask32, List<ONNXRef<?>> past) {
+            return transformerFused(ids, posIds, mask32, past, null);
+        }
+
+        /**
+         * With {@code pastV} non-null: com.microsoft MultiHeadAttention instead of Attention, with
+         * {@code mask} the additive bias (B,1,S,P+S), caches past_key/past_value (B,H,P,D), and the
+         * presents in presentK/presentV.
+         */
+        Step transformerFused(ONNXRef<?> ids, ONNXRef<?> posIds, ONNXRef<?> mask32, List<ONNXRef<?>> past, List<ONNXRef<?>> pastV) {
             ONNXRef<?> x = op(OnnxOps.ADD, op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wte.weight"), ids),
                     op(OnnxOps.GATHER, Map.of("axis", 0), w.get("wpe.weight"), posIds));
             ONNXRef<?> a = ln(x, "h.0.ln_1");
-            List<ONNXRef<?>> pres = new ArrayList<>();
-            int layers = spec.layers();
+            List<ONNXRef<?>> pres = new ArrayList<>(), presV = new ArrayList<>();
+            int layers = spec.layers(), c = spec.width();
             for (int l = 0; l < layers; l++) {
                 String p = "h." + l + ".";
+                if (pastV != null) {
+                    ONNXRef<?> qkv = op(OnnxOps.MATMUL, a, w.get(p + "attn.c_attn.weight"));
+                    List<ONNXNode> parts = ctx.operation(OnnxOps.SPLIT3, List.of(qkv, i64(c, c, c)),
+                            List.of(prefix + "q", prefix + "k", prefix + "v"), Map.of("axis", 2));
+                    List<ONNXNode> mha = ctx.operation(OnnxOps.MS_MHA, List.of(parts.get(0), parts.get(1), parts.get(2),
+                                    w.get(p + "attn.c_attn.bias"), empty(), mask32, past.get(l), pastV.get(l)),
+                            List.of(prefix + "mha", prefix + "present_k", prefix + "present_v"), Map.of("num_heads", spec.heads()));
+                    pres.add(mha.get(1));
+                    presV.add(mha.get(2));
+                    ONNXRef<?> y = op(OnnxOps.MATMUL, mha.get(0), w.get(p + "attn.c_proj.weight"));
+                    List<ONNXNode> n2 = skipLn(x, y, p + "ln_2", w.get(p + "attn.c_proj.bias"));
+                    x = n2.get(3);
+                    ONNXRef<?> m = ctx.operation(OnnxOps.MS_FAST_GELU, List.of(op(OnnxOps.MATMUL, n2.get(0), w.get(p + "mlp.c_fc.weight")),
+                            w.get(p + "mlp.c_fc.bias")), prefix + "fastgelu", Map.of());
+                    m = op(OnnxOps.MATMUL, m, w.get(p + "mlp.c_proj.weight"));
+                    List<ONNXNode> n1 = skipLn(x, m, l + 1 < layers ? "h." + (l + 1) + ".ln_1" : "ln_f", w.get(p + "mlp.c_proj.bias"));
+                    x = n1.get(3);
+                    a = n1.get(0);
+                    continue;
+                }
                 List<ONNXNode> att = ctx.operation(OnnxOps.MS_ATTENTION,
                         List.of(a, w.get(p + "attn.c_attn.weight"), w.get(p + "attn.c_attn.bias"), mask32, past.get(l)),
                         List.of(prefix + "attn", prefix + "present"), Map.of("num_heads", spec.heads(), "unidirectional", 1));
@@ -218,7 +256,24 @@ public final class OnnxPolicyExporter {
                 x = n1.get(3);
                 a = n1.get(0);
             }
-            return new Step(a, pres, List.of());
+            return new Step(a, pres, presV);
+        }
+
+        /** Placeholder for an omitted optional input; renamed to "" by {@link #dropEmpty}. */
+        ONNXRef<?> empty() {
+            return ctx.floatInput(EMPTY, 1);
+        }
+
+        static final String EMPTY = "__omitted_optional_input__";
+
+        static OnnxMl.GraphProto.Builder dropEmpty(OnnxMl.GraphProto.Builder gb) {
+            for (int i = 0; i < gb.getNodeCount(); i++) {
+                OnnxMl.NodeProto.Builder nb = gb.getNode(i).toBuilder();
+                for (int j = 0; j < nb.getInputCount(); j++) if (nb.getInput(j).equals(EMPTY)) nb.setInput(j, "");
+                gb.setNode(i, nb);
+            }
+            for (int i = gb.getInputCount() - 1; i >= 0; i--) if (gb.getInput(i).getName().equals(EMPTY)) gb.removeInput(i);
+            return gb;
         }
 
         /** SkipLayerNormalization: outputs LN(x + y + bias), mean, inv std, and x + y + bias. */
@@ -250,6 +305,14 @@ public final class OnnxPolicyExporter {
             ctx.setName("rollstream_policy");
             declareWeights();
             ONNXRef<?> ids = input("input_ids"), posIds = input("position_ids"), attn = input("attention_mask");
+            if (variant == Variant.GENERATE_FUSED && FusedLoopGraph.MHA) {
+                for (int l = 0; l < spec.layers(); l++) {
+                    pastK.add(input("past_key_" + l));
+                    pastV.add(input("past_value_" + l));
+                }
+                ONNXRef<?> bias = additiveMask(ids, attn, pastK.get(0));
+                return FusedLoopGraph.build(this, transformerFused(ids, posIds, bias, pastK, pastV), posIds, attn);
+            }
             if (variant == Variant.GENERATE_FUSED) {
                 fusedCache = true;
                 List<ONNXRef<?>> past = new ArrayList<>();
@@ -294,7 +357,7 @@ public final class OnnxPolicyExporter {
         }
 
         OnnxMl.GraphProto finish(OnnxMl.GraphProto g) {
-            OnnxMl.GraphProto.Builder gb = g.toBuilder().clearInput().clearOutput();
+            OnnxMl.GraphProto.Builder gb = dropEmpty(g.toBuilder()).clearInput().clearOutput();
             int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
             String h = Integer.toString(spec.heads()), d = Integer.toString(spec.headDim());
             gb.addInput(value("input_ids", DataType.INT64_VALUE, "batch", "seq"));

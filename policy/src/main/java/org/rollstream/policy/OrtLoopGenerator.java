@@ -61,7 +61,7 @@ public final class OrtLoopGenerator {
             in.put("position_ids", OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(pos), new long[]{n, lp}));
             in.put("attention_mask", OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(mask), new long[]{n, lp}));
             in.put("max_new_tokens", OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(new long[]{maxNew}), new long[0]));
-            if (variant == OnnxPolicyExporter.Variant.GENERATE_FUSED) {
+            if (variant == OnnxPolicyExporter.Variant.GENERATE_FUSED && !FusedLoopGraph.MHA) {
                 long[] shape = {2, n, spec.heads(), 0, spec.headDim()};
                 for (int l = 0; l < spec.layers(); l++) in.put("past_" + l, policy.emptyTensor(shape));
             } else {
