@@ -38,13 +38,17 @@ final class GenerateBench implements Callable<Integer> {
     @Option(names = "--in-graph", description = "Decode inside one ONNX Runtime call (ONNX Loop carrying the KV cache).")
     boolean inGraph;
 
+    @Option(names = "--fused", description = "Decode with the fused in-graph loop (ONNX Runtime's com.microsoft Attention, "
+            + "SkipLayerNormalization, FastGelu, TopK; 8 steps per Loop pass): the fastest GPU path.")
+    boolean fused;
+
     @Override
     public Integer call() {
         if (batch < 1 || promptTokens < 1 || newTokens < 1 || runs < 1) {
             throw new UsageException("--batch, --prompt-tokens, --new-tokens and --runs must all be at least 1");
         }
         Device d = Device.parse(device);
-        GenerateBenchmark.run(ModelSpec.preset(preset), batch, promptTokens, newTokens, d, runs, fp16, inGraph,
+        GenerateBenchmark.run(ModelSpec.preset(preset), batch, promptTokens, newTokens, d, runs, fp16, inGraph || fused, fused,
                 djlRuns < 0 ? runs : djlRuns, System.out);
         return 0;
     }
