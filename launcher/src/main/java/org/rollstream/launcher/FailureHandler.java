@@ -1,16 +1,19 @@
 package org.rollstream.launcher;
 
+import org.rollstream.tasks.DatasetException;
 import picocli.CommandLine;
 
 /**
  * Turns a failure into one clear line on stderr. Configuration mistakes found at run time
- * ({@link UsageException}, {@link IllegalArgumentException}) exit 2 like a bad flag; anything else
- * exits 1. Set {@code ROLLSTREAM_DEBUG=1} for the stack trace.
+ * ({@link UsageException}, {@link IllegalArgumentException}, a bad dataset file) exit 2 like a bad
+ * flag; anything else exits 1. Set {@code ROLLSTREAM_DEBUG=1} for the stack trace.
  */
 final class FailureHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cli, CommandLine.ParseResult parsed) {
-        boolean usage = ex instanceof UsageException || ex instanceof IllegalArgumentException;
+        // a bad option value, config or dataset file is the user's input to fix, like a bad flag
+        boolean usage = ex instanceof UsageException || ex instanceof IllegalArgumentException
+                || ex instanceof DatasetException;
         StringBuilder message = new StringBuilder(ex.getMessage() == null ? ex.toString() : ex.getMessage());
         // the causes usually say what to fix (a path, a port): show them, once each
         for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) {

@@ -66,6 +66,15 @@ class RollstreamCliTest {
     }
 
     @Test
+    void anEmptyDatasetIsAUsageErrorNotAHang(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path empty = java.nio.file.Files.createFile(dir.resolve("empty.jsonl"));
+        Outcome o = run("run", "--dataset", empty.toString(), "--run-dir", dir.resolve("run").toString(),
+                "--sft-steps", "1", "--steps", "1");
+        assertEquals(2, o.code(), o.err());
+        assertTrue(o.err().contains("the file is empty"), o.err());
+    }
+
+    @Test
     void unreachableBrokerFailsFastWithAClearMessage() {
         Outcome o = run("actor", "--bootstrap-servers", "127.0.0.1:1");
         assertEquals(1, o.code());

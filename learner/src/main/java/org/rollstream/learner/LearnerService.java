@@ -77,6 +77,7 @@ public final class LearnerService implements AutoCloseable {
     private final ReactiveProducer producer;
     private final DeadLetterPublisher deadLetters;
     private final MetricsLog metrics;
+    private final TaskDataset dataset;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<Progress> progress = new AtomicReference<>(Progress.START);
 
@@ -119,9 +120,7 @@ public final class LearnerService implements AutoCloseable {
         this.config = config;
         this.tokenizer = tokenizer;
         this.tasks = tasks;
-        if (config.dataset() == null) {
-            tasks.resolve(config.task()); // unknown task: fail before touching Kafka
-        }
+        this.dataset = dataset(); // an unknown task or a bad dataset file fails here, before any work
         this.producer = ReactiveProducer.create(kafka, "learner-" + config.runId());
         this.deadLetters = new DeadLetterPublisher(kafka, producer, "learner/" + config.runId());
         Consumer<MetricEvent> toTopic = e -> producer.send(Topics.METRICS, "learner/" + config.runId(), METRIC.encode(e))
@@ -139,7 +138,6 @@ public final class LearnerService implements AutoCloseable {
     }
 
     public Summary run() {
-        TaskDataset dataset = dataset();
         List<TaskInstance> heldOut = dataset.heldOut().subList(0, Math.min(config.evalSize(), dataset.heldOut().size()));
         if (heldOut.isEmpty()) {
             throw new IllegalStateException("dataset " + dataset.name() + " has no held-out problems to evaluate on");
