@@ -97,7 +97,10 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
-    /** What a finished run reports. */
+    /**
+     * What a finished run reports. {@code coldStartAccuracy} is the held-out accuracy when GRPO began:
+     * after the cold start, or at the checkpoint a resumed run started from.
+     */
     public record Summary(long steps, double coldStartAccuracy, double finalAccuracy, double firstReward,
                           double lastReward, long dropped, long duplicates, long skipped, long timedOutPrompts,
                           double seconds, long grpoStartMs, double grpoSeconds, double trainSeconds,
