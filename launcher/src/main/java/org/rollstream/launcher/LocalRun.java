@@ -54,19 +54,17 @@ public final class LocalRun {
             t.setDaemon(true);
             return t;
         });
-        ScorerConfig scorerForRun = ScorerConfig.DEFAULT_GROUP.equals(scorerConfig.consumerGroup())
-                ? scorerConfig.withConsumerGroup(ScorerConfig.DEFAULT_GROUP + "-" + learnerConfig.policyName()) : scorerConfig;
+        // one consumer group per policy unless the caller chose one: a member left behind by an earlier
+        // run of another policy can then never hold partitions this run needs
+        String policy = learnerConfig.policyName();
+        ScorerConfig scorerForRun = scorerConfig.withConsumerGroup(
+                perPolicy(scorerConfig.consumerGroup(), ScorerConfig.DEFAULT_GROUP, policy));
+        ActorConfig actorBase = actorTemplate.withPolicyName(policy)
+                .withConsumerGroup(perPolicy(actorTemplate.consumerGroup(), ActorConfig.DEFAULT_GROUP, policy));
         try (ScorerService scorer = ScorerService.start(kafka, scorerForRun);
              LearnerService learner = new LearnerService(kafka, learnerConfig, tokenizer, TaskRegistry.defaults(), null)) {
-            // one consumer group per policy: prompts are issued for one policy, and a member left behind by
-            // an earlier run of another policy can never hold partitions this run needs
-            String actorGroup = ActorConfig.DEFAULT_GROUP.equals(actorTemplate.consumerGroup())
-                    ? ActorConfig.DEFAULT_GROUP + "-" + learnerConfig.policyName() : actorTemplate.consumerGroup();
             for (int i = 0; i < actors; i++) {
-                ActorConfig c = new ActorConfig(actorTemplate.actorId() + "-" + i, actorGroup,
-                        actorTemplate.policyName(), actorTemplate.groupSize(), actorTemplate.temperature(),
-                        actorTemplate.topP(), actorTemplate.maxNewTokens(), actorTemplate.promptsPerBatch(),
-                        actorTemplate.device(), actorTemplate.seed() + i);
+                ActorConfig c = actorBase.withActorId(actorTemplate.actorId() + "-" + i).withSeed(actorTemplate.seed() + i);
                 actorServices.add(ActorService.start(kafka, c, tokenizer));
             }
             if (progress != null) {
@@ -99,6 +97,10 @@ public final class LocalRun {
         }
     }
 
+    private static String perPolicy(String group, String defaultGroup, String policy) {
+        return group.equals(defaultGroup) ? defaultGroup + "-" + policy : group;
+    }
+
     static void printProgress(PrintStream out, LearnerService.Progress p, List<ActorService> actors, boolean inPlace) {
         double actorTps = 0;
         for (ActorService a : actors) {
@@ -106,7 +108,7 @@ public final class LocalRun {
         }
         if (p.coldStart()) {
             String line = String.format(Locale.ROOT, "cold-start SFT  step %4d/%-4d  loss %s", p.step(), p.totalSteps(),
-                    fmt(p.meanReward()));
+                    fmt(p.sftLoss()));
             out.print(inPlace ? "\r" + line : line + System.lineSeparator());
             out.flush();
             return;

@@ -78,6 +78,7 @@ final class RunCommand implements Callable<Integer> {
         m.put("groups dropped as stale (η=" + config.grpo().maxStaleness() + ")", Long.toString(s.dropped()));
         m.put("duplicate groups skipped", Long.toString(s.duplicates()));
         m.put("uninformative groups skipped", Long.toString(s.skipped()));
+        m.put("prompts lost (no group within the timeout)", Long.toString(s.timedOutPrompts()));
         if (r != null) {
             m.put("dead-lettered groups", Long.toString(r.deadLettered()));
             m.put("tokens generated", Long.toString(r.tokensGenerated()));

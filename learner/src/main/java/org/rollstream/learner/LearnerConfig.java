@@ -60,11 +60,6 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
                 grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset);
     }
 
-    public LearnerConfig withInitWeights(Path weights) {
-        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, grpo,
-                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, weights, dataset);
-    }
-
     public Path weightsDir() {
         return runDir.resolve("weights");
     }

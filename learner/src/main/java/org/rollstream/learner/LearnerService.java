@@ -81,15 +81,16 @@ public final class LearnerService implements AutoCloseable {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<Progress> progress = new AtomicReference<>(Progress.START);
 
-    /** A snapshot for progress lines. */
-    public record Progress(String phase, long step, long totalSteps, long version, double meanReward,
+    /** A snapshot for progress lines; {@code sftLoss} is set during the cold start, NaN afterwards. */
+    public record Progress(String phase, long step, long totalSteps, long version, double sftLoss, double meanReward,
                            double heldOutAccuracy, double kl, double meanStaleness, double tokensPerSecond,
                            long dropped, long duplicates, long skipped) {
-        static final Progress START = new Progress("starting", 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
+        static final Progress START = new Progress("starting", 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                0, 0, 0, 0, 0);
 
-        /** During the cold start: SFT step i of n, its loss in the reward slot. */
+        /** During the cold start: SFT step i of n and its loss. */
         static Progress sft(long i, long n, double loss) {
-            return new Progress("cold-start SFT", i, n, 0, loss, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
+            return new Progress("cold-start SFT", i, n, 0, loss, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0);
         }
 
         public boolean coldStart() {
@@ -427,7 +428,7 @@ public final class LearnerService implements AutoCloseable {
 
     private void setProgress(String phase, long step, long version, double reward, double acc, double kl,
                              double staleness, double tps, long dropped, long dups, long skipped) {
-        progress.set(new Progress(phase, step, config.grpoSteps(), version, reward, acc, kl, staleness, tps, dropped,
+        progress.set(new Progress(phase, step, config.grpoSteps(), version, Double.NaN, reward, acc, kl, staleness, tps, dropped,
                 dups, skipped));
     }
 

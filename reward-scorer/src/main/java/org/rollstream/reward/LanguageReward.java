@@ -43,11 +43,7 @@ public final class LanguageReward implements RewardFunction {
 
     @Override
     public RewardFunction withOptions(Map<String, String> options) {
-        for (String k : options.keySet()) {
-            if (!k.equals("script")) {
-                throw new IllegalArgumentException("reward 'language' knows option 'script', not '" + k + "'");
-            }
-        }
+        RewardOptions.onlyKnown(NAME, options, "script");
         return options.containsKey("script") ? new LanguageReward(options.get("script")) : this;
     }
 

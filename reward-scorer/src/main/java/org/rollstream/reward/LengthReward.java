@@ -35,11 +35,7 @@ public final class LengthReward implements RewardFunction {
 
     @Override
     public RewardFunction withOptions(Map<String, String> options) {
-        for (String k : options.keySet()) {
-            if (!k.equals("buffer")) {
-                throw new IllegalArgumentException("reward 'length' knows option 'buffer', not '" + k + "'");
-            }
-        }
+        RewardOptions.onlyKnown(NAME, options, "buffer");
         if (!options.containsKey("buffer")) {
             return this;
         }

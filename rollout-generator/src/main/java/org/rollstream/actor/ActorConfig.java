@@ -40,6 +40,10 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
         return new ActorConfig(actorId, DEFAULT_GROUP, DEFAULT_POLICY, 8, 1.0f, 1.0f, 48, 8, "cpu", 42L);
     }
 
+    public ActorConfig withActorId(String id) {
+        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed);
+    }
+
     public ActorConfig withConsumerGroup(String group) {
         return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed);
     }

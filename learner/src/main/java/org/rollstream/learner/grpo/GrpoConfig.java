@@ -48,16 +48,6 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
                 dynamicSampling, learningRate, weightDecay, maxGradNorm, publishEvery);
     }
 
-    public GrpoConfig withLearningRate(double lr) {
-        return new GrpoConfig(groupsPerStep, maxStaleness, clipLow, clipHigh, klBeta, importanceCap, aggregation,
-                dynamicSampling, lr, weightDecay, maxGradNorm, publishEvery);
-    }
-
-    public GrpoConfig withKlBeta(double beta) {
-        return new GrpoConfig(groupsPerStep, maxStaleness, clipLow, clipHigh, beta, importanceCap, aggregation,
-                dynamicSampling, learningRate, weightDecay, maxGradNorm, publishEvery);
-    }
-
     /** Groups the feeder may keep in flight ahead of the version being trained: (η + 1)·B. */
     public int inFlightCapacity() {
         return (maxStaleness + 1) * groupsPerStep;

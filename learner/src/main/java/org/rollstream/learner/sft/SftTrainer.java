@@ -23,7 +23,6 @@ public final class SftTrainer {
     private final Tokenizer tokenizer;
     private final AdamW optimizer;
     private final double maxGradNorm;
-    private double lastGradNorm;
     private long skippedSteps;
 
     public SftTrainer(DjlPolicy policy, Tokenizer tokenizer, AdamW optimizer, double maxGradNorm) {
@@ -31,10 +30,6 @@ public final class SftTrainer {
         this.tokenizer = tokenizer;
         this.optimizer = optimizer;
         this.maxGradNorm = maxGradNorm;
-    }
-
-    public double lastGradNorm() {
-        return lastGradNorm;
     }
 
     /** Steps whose loss or gradient was not finite and were therefore not applied. */
@@ -84,7 +79,6 @@ public final class SftTrainer {
                 loss = l.getFloat();
             }
             double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), maxGradNorm);
-            lastGradNorm = norm;
             if (!Double.isFinite(norm) || !Float.isFinite(loss)) {
                 GradientClipping.zero(policy.block().getParameters());
                 skippedSteps++;
