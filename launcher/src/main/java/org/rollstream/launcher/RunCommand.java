@@ -70,8 +70,8 @@ final class RunCommand implements Callable<Integer> {
         m.put("GRPO steps", Long.toString(s.steps()));
         m.put("held-out accuracy after cold start", pct(s.coldStartAccuracy()));
         m.put("held-out accuracy at the end", pct(s.finalAccuracy()));
-        m.put("mean reward, first step", num(s.firstReward()));
-        m.put("mean reward, last step", num(s.lastReward()));
+        m.put("mean reward, first " + LearnerService.REWARD_WINDOW + " steps", num(s.firstReward()));
+        m.put("mean reward, last " + LearnerService.REWARD_WINDOW + " steps", num(s.lastReward()));
         if (r != null) {
             m.put("groups sampled / scored", r.groupsSampled() + " / " + r.groupsScored());
         }

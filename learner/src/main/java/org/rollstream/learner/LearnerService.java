@@ -69,6 +69,8 @@ public final class LearnerService implements AutoCloseable {
     private static final AvroCodec<PolicyVersion> VERSION = AvroCodec.of(PolicyVersion.class);
     private static final AvroCodec<MetricEvent> METRIC = AvroCodec.of(MetricEvent.class);
     private static final int KEEP_SNAPSHOTS = 6;
+    /** Steps averaged for the summary's first and last reward. */
+    public static final int REWARD_WINDOW = 10;
 
     private final KafkaSettings kafka;
     private final LearnerConfig config;
@@ -100,7 +102,8 @@ public final class LearnerService implements AutoCloseable {
 
     /**
      * What a finished run reports. {@code coldStartAccuracy} is the held-out accuracy when GRPO began:
-     * after the cold start, or at the checkpoint a resumed run started from.
+     * after the cold start, or at the checkpoint a resumed run started from. {@code firstReward} and
+     * {@code lastReward} are mean step rewards over the first and last {@value LearnerService#REWARD_WINDOW} steps.
      */
     public record Summary(long steps, double coldStartAccuracy, double finalAccuracy, double firstReward,
                           double lastReward, long dropped, long duplicates, long skipped, long timedOutPrompts,
@@ -184,8 +187,7 @@ public final class LearnerService implements AutoCloseable {
         private long version;
         private double coldStartAccuracy = Double.NaN;
         private double lastAccuracy = Double.NaN;
-        private double firstReward = Double.NaN;
-        private double lastReward = Double.NaN;
+        private final List<Double> stepRewards = new ArrayList<>();
         private long grpoStartMs;
         private long grpoStartNs;
         private long trainNanos;
@@ -313,10 +315,7 @@ public final class LearnerService implements AutoCloseable {
             if (Double.isNaN(reward)) {
                 reward = s.meanReward();
             }
-            if (Double.isNaN(firstReward)) {
-                firstReward = reward;
-            }
-            lastReward = reward;
+            stepRewards.add(reward);
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("reward", reward);
             m.put("reward_trained", s.meanReward());
@@ -354,10 +353,17 @@ public final class LearnerService implements AutoCloseable {
                     ledger.duplicates(), buffer.skipped());
         }
 
+        /** Mean step reward over [from, to), clamped to the steps there were; one step's reward is too noisy to compare. */
+        private double windowMean(int from, int to) {
+            List<Double> w = stepRewards.subList(Math.max(0, from), Math.min(stepRewards.size(), to));
+            return w.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
+
         Summary finish() {
+            double lastReward = windowMean(stepRewards.size() - REWARD_WINDOW, stepRewards.size());
             setProgress("done", step, version, lastReward, lastAccuracy, Double.NaN, 0, 0, gate.dropped(),
                     ledger.duplicates(), buffer.skipped());
-            return new Summary(step, coldStartAccuracy, lastAccuracy, firstReward, lastReward, gate.dropped(),
+            return new Summary(step, coldStartAccuracy, lastAccuracy, windowMean(0, REWARD_WINDOW), lastReward, gate.dropped(),
                     ledger.duplicates(), buffer.skipped(), feeder.timedOut(), (System.nanoTime() - started) / 1e9,
                     grpoStartMs, (System.nanoTime() - grpoStartNs) / 1e9, trainNanos / 1e9, evalNanos / 1e9,
                     groupsTrained, metrics.events());
