@@ -15,6 +15,8 @@ public final class Topics {
     public static final String POLICY_VERSIONS = "policy.versions";
     public static final String SFT_SAMPLES = "sft.samples";
     public static final String METRICS = "metrics";
+    /** Per learner step: which groups were trained, which prompts were dropped and why. */
+    public static final String LEARNER_AUDIT = "learner.audit";
 
     /** Rollout groups carry G completions of up to thousands of tokens each. */
     public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -53,6 +55,8 @@ public final class Topics {
         specs.add(new TopicSpec(POLICY_VERSIONS, 1, Map.of("cleanup.policy", "compact")));
         specs.add(new TopicSpec(SFT_SAMPLES, partitions, Map.of("max.message.bytes", maxBytes)));
         specs.add(new TopicSpec(METRICS, 1, Map.of()));
+        // the exactly-once audit trail: kept until deleted by hand, one partition so it reads in order
+        specs.add(new TopicSpec(LEARNER_AUDIT, 1, Map.of("retention.ms", "-1")));
         for (String t : List.of(PROMPTS, ROLLOUTS_SAMPLED, ROLLOUTS_SCORED, POLICY_VERSIONS, SFT_SAMPLES, METRICS)) {
             specs.add(new TopicSpec(dlq(t), 1, Map.of("max.message.bytes", maxBytes, "retention.ms", "-1")));
         }

@@ -9,6 +9,7 @@ import org.rollstream.schemas.records.Prompt;
 import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
 import org.rollstream.schemas.records.SftSample;
+import org.rollstream.schemas.records.StepAudit;
 
 /** The top-level record schemas of this release. */
 final class CurrentSchemas {
@@ -18,6 +19,6 @@ final class CurrentSchemas {
     static List<Schema> all() {
         return List.of(Prompt.getClassSchema(), SampledGroup.getClassSchema(), ScoredGroup.getClassSchema(),
                 PolicyVersion.getClassSchema(), SftSample.getClassSchema(), MetricEvent.getClassSchema(),
-                DeadLetter.getClassSchema());
+                DeadLetter.getClassSchema(), StepAudit.getClassSchema());
     }
 }
