@@ -36,12 +36,14 @@ final class LearnerCommand implements Callable<Integer> {
         }
         try (LearnerService learner = new LearnerService(settings, config, CharTokenizer.builtin(), TaskRegistry.defaults(),
                 e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues()))) {
-            Runtime.getRuntime().addShutdownHook(new Thread(learner::stop, "learner-stop"));
+            GracefulStop.install("learner", learner::stop, Duration.ofMinutes(2));
             LearnerService.Summary s = learner.run();
             Path report = config.runDir().resolve("report");
             List<Path> files = RunReport.write(report, config.metricsCsv(), s.metrics(),
                     RunCommand.summary(config, s, null));
-            System.out.println("learner done: " + s.steps() + " steps; report in " + report.toAbsolutePath() + " (" + files.size() + " files)");
+            System.out.println("learner " + (s.complete() ? "done" : "stopped") + ": " + s.steps() + " steps; report in "
+                    + report.toAbsolutePath() + " (" + files.size() + " files)"
+                    + (s.complete() ? "" : "; start it again with the same --run-dir to resume"));
         }
         return 0;
     }

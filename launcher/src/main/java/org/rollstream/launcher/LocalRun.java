@@ -40,6 +40,16 @@ public final class LocalRun {
     public static Result run(KafkaSettings kafka, LearnerConfig learnerConfig, ActorConfig actorTemplate, int actors,
                              ScorerConfig scorerConfig, int partitions, PrintStream progress, Duration every,
                              boolean inPlace) {
+        return run(kafka, learnerConfig, actorTemplate, actors, scorerConfig, partitions, progress, every, inPlace, null);
+    }
+
+    /**
+     * As above; {@code started} (may be null) receives the learner once it exists, e.g. to stop it on Ctrl-C:
+     * the learner then checkpoints, the actors and the scorer drain and close, and the result is returned.
+     */
+    public static Result run(KafkaSettings kafka, LearnerConfig learnerConfig, ActorConfig actorTemplate, int actors,
+                             ScorerConfig scorerConfig, int partitions, PrintStream progress, Duration every,
+                             boolean inPlace, java.util.function.Consumer<LearnerService> started) {
         if (actors < 1) {
             throw new IllegalArgumentException("--actors must be at least 1, got " + actors);
         }
@@ -63,6 +73,9 @@ public final class LocalRun {
                 .withConsumerGroup(perPolicy(actorTemplate.consumerGroup(), ActorConfig.DEFAULT_GROUP, policy));
         try (ScorerService scorer = ScorerService.start(kafka, scorerForRun);
              LearnerService learner = new LearnerService(kafka, learnerConfig, tokenizer, TaskRegistry.defaults(), null)) {
+            if (started != null) {
+                started.accept(learner);
+            }
             for (int i = 0; i < actors; i++) {
                 ActorConfig c = actorBase.withActorId(actorTemplate.actorId() + "-" + i).withSeed(actorTemplate.seed() + i);
                 actorServices.add(ActorService.start(kafka, c, tokenizer));

@@ -51,7 +51,8 @@ final class RunCommand implements Callable<Integer> {
             LocalRun.Result result = LocalRun.run(cluster.settings(), config,
                     roles.actorConfig("actor", config.policyName(), config.maxNewTokens(), config.seed()), actors,
                     roles.scorerConfig("scorer", config.maxNewTokens()), partitions, System.out,
-                    Duration.ofSeconds(console ? 1 : 10), console);
+                    Duration.ofSeconds(console ? 1 : 10), console,
+                    learner -> GracefulStop.install("rollstream run", learner::stop, Duration.ofMinutes(2)));
             Map<String, String> summary = summary(config, result.learner(), result);
             Path reportDir = config.runDir().resolve("report");
             List<Path> files = RunReport.write(reportDir, config.metricsCsv(), result.learner().metrics(), summary);
@@ -59,6 +60,11 @@ final class RunCommand implements Callable<Integer> {
             System.out.println("Summary");
             System.out.print(RunReport.table(summary));
             System.out.println("Report: " + reportDir.toAbsolutePath() + " (" + files.size() + " files)");
+            if (!result.learner().complete()) {
+                System.out.println("Stopped at step " + result.learner().steps() + " of " + config.grpoSteps()
+                        + "; a checkpoint is saved: run the same command with --run-dir " + config.runDir()
+                        + " to resume.");
+            }
             return 0;
         }
     }
@@ -78,7 +84,15 @@ final class RunCommand implements Callable<Integer> {
         m.put("groups dropped as stale (η=" + config.grpo().maxStaleness() + ")", Long.toString(s.dropped()));
         m.put("duplicate groups skipped", Long.toString(s.duplicates()));
         m.put("uninformative groups skipped", Long.toString(s.skipped()));
-        m.put("prompts lost (no group within the timeout)", Long.toString(s.timedOutPrompts()));
+        m.put("prompts timed out (no group within the timeout)", Long.toString(s.timedOutPrompts()));
+        m.put("prompts dropped as invalid (group dead-lettered)", Long.toString(s.invalidPrompts()));
+        m.put("prompts still open at the end", Long.toString(s.runEnded()));
+        m.put("prompts trained", Long.toString(s.groupsTrained()));
+        if (s.restarts() > 0) {
+            m.put("resumed", s.restarts() + " time(s), " + String.format(Locale.ROOT, "%.1f s", s.resumeSeconds() / s.restarts())
+                    + " mean to resume");
+        }
+        m.put("run id", s.runId() + " (incarnation " + s.incarnation() + ")");
         if (r != null) {
             m.put("dead-lettered groups", Long.toString(r.deadLettered()));
             m.put("tokens generated", Long.toString(r.tokensGenerated()));

@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.rollstream.learner.state.LearnerState;
 import org.rollstream.policy.SafetensorsFile;
 import org.rollstream.policy.Weights;
 
 /**
- * Checkpoints under {@code <run>/checkpoints/step-NNNNNNNN/}: the policy, the frozen reference and the
- * optimizer moments as safetensors, and {@code state.json} (step, version, feeder cursor, consumed
- * offsets, trained group ids). Written to a temporary directory and renamed, so a crash never
+ * Checkpoints under {@code <run>/checkpoints/step-NNNNNNNN-<time>/}: the policy, the frozen reference and
+ * the optimizer moments as safetensors, and {@code state.json} ({@link State}). Written to a temporary directory and renamed, so a crash never
  * leaves a half checkpoint that looks complete. The last {@link #KEEP} are kept.
  */
 public final class Checkpoints {
@@ -30,9 +30,13 @@ public final class Checkpoints {
         this.dir = dir;
     }
 
-    /** What a checkpoint restores besides tensors. */
-    public record State(long step, long version, long feederCursor, Map<Integer, Long> offsets,
-                        List<String> trainedGroups, long optimizerSteps, String spec, String config) {
+    /**
+     * What a checkpoint restores besides tensors: the learner's state machine, the optimizer's step
+     * count, the run's running totals (so a resumed run's summary covers the whole run), and the spec
+     * and configuration it was written under, for provenance.
+     */
+    public record State(long step, long version, long incarnation, LearnerState.Snapshot learner, RunTotals totals,
+                        long optimizerSteps, String spec, String config) {
     }
 
     /** A loaded checkpoint. */
@@ -50,10 +54,8 @@ public final class Checkpoints {
             }
             SafetensorsFile.write(tmp.resolve("optimizer.safetensors"), optimizer, meta);
             JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("state.json").toFile(), state);
-            Path target = dir.resolve(String.format("step-%08d", state.step()));
-            if (Files.exists(target)) {
-                deleteTree(target);
-            }
+            // a stop can checkpoint the same step twice: the name orders them and never replaces one
+            Path target = dir.resolve(String.format("step-%08d-%013d", state.step(), System.currentTimeMillis()));
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             prune();
             return target;

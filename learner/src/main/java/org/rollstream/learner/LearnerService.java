@@ -3,10 +3,6 @@ package org.rollstream.learner;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,22 +16,23 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.rollstream.learner.eval.Evaluator;
-import org.rollstream.learner.grpo.GroupLedger;
+import org.rollstream.learner.grpo.DynamicSampling;
 import org.rollstream.learner.grpo.GrpoTrainer;
-import org.rollstream.learner.grpo.StalenessGate;
 import org.rollstream.learner.grpo.TrainingGroup;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.sft.SftTrainer;
+import org.rollstream.learner.state.DropReason;
+import org.rollstream.learner.state.LearnerState;
+import org.rollstream.learner.state.RunIdentity;
 import org.rollstream.policy.DjlPolicy;
 import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.WeightSnapshot;
 import org.rollstream.policy.Weights;
 import org.rollstream.schemas.Topics;
+import org.rollstream.schemas.records.AuditKind;
 import org.rollstream.schemas.records.MetricEvent;
-import org.rollstream.schemas.records.PolicyVersion;
 import org.rollstream.schemas.records.Prompt;
 import org.rollstream.schemas.records.ScoredGroup;
 import org.rollstream.schemas.serde.AvroCodec;
@@ -49,26 +46,30 @@ import org.rollstream.tasks.TaskRegistry;
 import org.rollstream.transport.DeadLetterPublisher;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveProducer;
+import org.rollstream.transport.errors.BadRecordException;
+import org.rollstream.transport.time.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Flux;
 
 /**
  * The learner process: cold-start SFT, then GRPO on {@code rollouts.scored}, publishing a policy
  * version after every k steps, evaluating, checkpointing, and feeding prompts within the
  * staleness bound. {@link #run()} blocks until the configured steps are done or {@link #stop()}.
  *
- * <p>Consumed offsets of {@code rollouts.scored} are kept in the checkpoint, not committed to a
- * consumer group: after a crash the learner resumes exactly behind the last checkpointed step,
- * and the {@link GroupLedger} skips anything trained before it.
+ * <p>The bookkeeping is one state machine, {@link LearnerState}, saved with the weights in every
+ * checkpoint together with the consumed offsets of {@code rollouts.scored} (never committed to a
+ * consumer group). After a crash the learner resumes from the latest checkpoint as a new incarnation:
+ * it publishes a version above any published before, issues again the prompts that were open, and
+ * re-reads the groups that were buffered but not trained. Every step writes a {@code StepAudit} record
+ * naming the groups it trained and the prompts it dropped, so exactly-once can be checked from the log.
+ *
+ * <p>{@link #stop()} (Ctrl-C, SIGTERM) ends the loop between steps; {@link #run()} then writes a
+ * checkpoint of where it stands and returns the summary, so the next start resumes there.
  */
 public final class LearnerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LearnerService.class);
     private static final AvroCodec<ScoredGroup> SCORED = AvroCodec.of(ScoredGroup.class);
-    private static final AvroCodec<Prompt> PROMPT = AvroCodec.of(Prompt.class);
-    private static final AvroCodec<PolicyVersion> VERSION = AvroCodec.of(PolicyVersion.class);
     private static final AvroCodec<MetricEvent> METRIC = AvroCodec.of(MetricEvent.class);
-    private static final int KEEP_SNAPSHOTS = 6;
     /** Steps averaged for the summary's first and last reward. */
     public static final int REWARD_WINDOW = 10;
 
@@ -78,8 +79,12 @@ public final class LearnerService implements AutoCloseable {
     private final TaskRegistry tasks;
     private final ReactiveProducer producer;
     private final DeadLetterPublisher deadLetters;
-    private final MetricsLog metrics;
+    private final LearnerTopics topics;
+    private final Consumer<MetricEvent> metricListener;
+    private final Time time;
     private final TaskDataset dataset;
+    /** Opened by {@link #run()} once it knows whether it resumes (a resume keeps the rows up to its step). */
+    private MetricsLog metrics;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<Progress> progress = new AtomicReference<>(Progress.START);
 
@@ -101,14 +106,19 @@ public final class LearnerService implements AutoCloseable {
     }
 
     /**
-     * What a finished run reports. {@code coldStartAccuracy} is the held-out accuracy when GRPO began:
-     * after the cold start, or at the checkpoint a resumed run started from. {@code firstReward} and
-     * {@code lastReward} are mean step rewards over the first and last {@value LearnerService#REWARD_WINDOW} steps.
+     * What a run reports, over the whole run however often it was resumed. {@code coldStartAccuracy} is the
+     * held-out accuracy when GRPO first began. {@code firstReward} and {@code lastReward} are mean step rewards
+     * over the first and last {@value LearnerService#REWARD_WINDOW} steps. {@code dropped} counts stale groups,
+     * {@code skipped} uninformative ones, {@code invalidPrompts} prompts whose group was dead-lettered,
+     * {@code deadLettered} records this learner dead-lettered, {@code runEnded} prompts still open at the last
+     * step; {@code complete} is false after a stop before the last step.
      */
     public record Summary(long steps, double coldStartAccuracy, double finalAccuracy, double firstReward,
                           double lastReward, long dropped, long duplicates, long skipped, long timedOutPrompts,
                           double seconds, long grpoStartMs, double grpoSeconds, double trainSeconds,
-                          double evalSeconds, long groupsTrained, List<MetricEvent> metrics) {
+                          double evalSeconds, long groupsTrained, List<MetricEvent> metrics, long invalidPrompts,
+                          long deadLettered, long runEnded, String runId, long incarnation, long restarts,
+                          double resumeSeconds, boolean complete) {
         /** Milliseconds from the start of GRPO to the first evaluation reaching {@code accuracy}; -1 if never. */
         public long millisToAccuracy(double accuracy) {
             for (MetricEvent e : metrics) {
@@ -123,7 +133,13 @@ public final class LearnerService implements AutoCloseable {
 
     public LearnerService(KafkaSettings kafka, LearnerConfig config, Tokenizer tokenizer, TaskRegistry tasks,
                           Consumer<MetricEvent> metricListener) {
+        this(kafka, config, tokenizer, tasks, metricListener, Time.SYSTEM);
+    }
+
+    public LearnerService(KafkaSettings kafka, LearnerConfig config, Tokenizer tokenizer, TaskRegistry tasks,
+                          Consumer<MetricEvent> metricListener, Time time) {
         this.kafka = kafka;
+        this.time = time;
         this.config = config;
         this.tokenizer = tokenizer;
         this.tasks = tasks;
@@ -132,8 +148,8 @@ public final class LearnerService implements AutoCloseable {
         this.deadLetters = new DeadLetterPublisher(kafka, producer, "learner/" + config.runId());
         Consumer<MetricEvent> toTopic = e -> producer.send(Topics.METRICS, "learner/" + config.runId(), METRIC.encode(e))
                 .subscribe(m -> { }, err -> LOG.warn("metric not published: {}", err.toString()));
-        this.metrics = new MetricsLog(config.metricsCsv(), config.runId(),
-                metricListener == null ? toTopic : toTopic.andThen(metricListener));
+        this.metricListener = metricListener == null ? toTopic : toTopic.andThen(metricListener);
+        this.topics = new LearnerTopics(kafka, producer);
     }
 
     public Progress progress() {
@@ -151,93 +167,80 @@ public final class LearnerService implements AutoCloseable {
         }
         try (NDManager nd = NDManager.newBaseManager();
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("learner-" + config.runId()))) {
-            Session session = new Session(nd, consumer, dataset, heldOut);
+            Session session = new Session(nd, consumer, heldOut);
             session.begin();
-            while (session.step < config.grpoSteps() && !stopping.get()) {
+            while (session.state.step() < config.grpoSteps() && !stopping.get()) {
                 session.feed();
                 session.receive(consumer.poll(Duration.ofMillis(100)));
-                List<TrainingGroup> groups = session.buffer.take(session.gate, session.version);
-                if (groups != null) {
-                    session.train(groups);
+                session.state.expire();
+                LearnerState.Batch batch = session.state.nextBatch();
+                if (batch != null) {
+                    session.train(batch);
                 }
             }
             return session.finish();
         }
     }
 
-    /** The state of one run of {@link #run()}: model, optimizer, bookkeeping and counters. */
+    /** One run of {@link #run()}: model, optimizer, the state machine and the Kafka side around it. */
     private final class Session {
-        private final long started = System.nanoTime();
+        private final long startedNs = time.nanoseconds();
         private final NDManager nd;
         private final KafkaConsumer<byte[], byte[]> consumer;
-        private final TaskDataset dataset;
         private final List<TaskInstance> heldOut;
         private final List<TopicPartition> partitions;
         private final Evaluator evaluator = new Evaluator(tokenizer, tasks, config.maxNewTokens());
         private final Checkpoints checkpoints = new Checkpoints(config.checkpointsDir());
+        private final ScoredGroupValidator validator = new ScoredGroupValidator(config.spec());
+        private final RunIdentity identity = RunIdentity.claim(config.runDir(), config.runId());
+        private final LearnerState state = new LearnerState(identity, config.grpo().groupsPerStep(),
+                config.grpo().maxStaleness(), config.grpo().dynamicSampling(), config.promptTimeoutMs(), time);
+        private final PromptSource prompts = new PromptSource(identity, config.policyName(), dataset);
+        private final PolicyPublisher publisher = new PolicyPublisher(config.weightsDir(), config.policyName(),
+                config.spec(), identity, producer, time);
         private final DjlPolicy policy;
         private final AdamW optimizer;
-        private final GroupLedger ledger = new GroupLedger(100_000);
-        private final PromptFeeder feeder;
-        private final StalenessGate gate = new StalenessGate(config.grpo().maxStaleness());
-        private final GroupBuffer buffer = new GroupBuffer(config.grpo().groupsPerStep(), config.grpo().dynamicSampling());
         private DjlPolicy reference;
         private GrpoTrainer trainer;
-        private long step;
-        private long version;
-        private double coldStartAccuracy = Double.NaN;
+        private RunTotals totals = RunTotals.start();
         private double lastAccuracy = Double.NaN;
-        private final List<Double> stepRewards = new ArrayList<>();
-        private long grpoStartMs;
         private long grpoStartNs;
-        private long trainNanos;
-        private long evalNanos;
-        private long groupsTrained;
-        private long trainedTokens;
+        private long lastCheckpointStep = -1;
+        private double rewardSum;
+        private long rewardGroups;
+        private long invalidGroups;
+        /** False while the cold start is unfinished: a stop then must not checkpoint a half-trained model. */
+        private boolean grpoReady;
 
-        Session(NDManager nd, KafkaConsumer<byte[], byte[]> consumer, TaskDataset dataset, List<TaskInstance> heldOut) {
+        Session(NDManager nd, KafkaConsumer<byte[], byte[]> consumer, List<TaskInstance> heldOut) {
             this.nd = nd;
             this.consumer = consumer;
-            this.dataset = dataset;
             this.heldOut = heldOut;
-            this.partitions = partitions(consumer);
+            this.partitions = LearnerTopics.partitions(consumer, Topics.ROLLOUTS_SCORED);
             consumer.assign(partitions);
             this.policy = new DjlPolicy(config.spec(), nd, config.seed());
             this.optimizer = AdamW.standard(nd, config.grpo().weightDecay());
-            this.feeder = new PromptFeeder(config.runId(), config.policyName(), dataset, config.grpo().inFlightCapacity(),
-                    config.grpo().maxStaleness(), config.promptTimeoutMs(), System::currentTimeMillis);
         }
 
-        /** Resumes from the latest checkpoint, or starts fresh (initial weights or cold start); publishes the version. */
+        /**
+         * Resumes from the latest checkpoint, or starts fresh (initial weights or cold start, then a step-0
+         * checkpoint so a crash never repeats the cold start); then publishes the next version above every
+         * version any incarnation published, and issues again every prompt the checkpoint had open.
+         */
         void begin() {
             var resumed = checkpoints.latest();
             if (resumed.isPresent()) {
-                var c = resumed.get();
-                LOG.info("resuming from {}", c.path());
-                policy.loadWeights(c.policy());
-                if (c.reference() != null) {
-                    reference = new DjlPolicy(config.spec(), nd, c.reference());
-                }
-                optimizer.restore(toArrays(nd, c.optimizer()), c.state().optimizerSteps());
-                ledger.restore(c.state().trainedGroups());
-                feeder.restore(c.state().feederCursor());
-                for (TopicPartition tp : partitions) {
-                    Long off = c.state().offsets().get(tp.partition());
-                    if (off != null) {
-                        consumer.seek(tp, off);
-                    } else {
-                        consumer.seekToBeginning(List.of(tp));
-                    }
-                }
-                step = c.state().step();
-                version = c.state().version();
+                restore(resumed.get());
             } else {
+                metrics = MetricsLog.open(config.metricsCsv(), identity.runId(), metricListener, -1);
                 consumer.seekToEnd(partitions);
                 partitions.forEach(consumer::position); // pin the start before any prompt is issued
+                // a crashed first start that never checkpointed may have issued prompts: account for them
+                topics.scanIssued(Map.of(), identity.runId(), state::sawIssued);
                 if (config.initWeights() != null) {
                     WeightSnapshot init = WeightSnapshot.open(config.initWeights());
                     if (!init.spec().equals(config.spec())) {
-                        throw new IllegalArgumentException("initial weights " + config.initWeights() + " are for "
+                        throw new IllegalStateException("initial weights " + config.initWeights() + " are for "
                                 + init.spec() + ", not " + config.spec());
                     }
                     policy.loadWeights(init.load());
@@ -248,28 +251,81 @@ public final class LearnerService implements AutoCloseable {
                     reference = new DjlPolicy(config.spec(), nd, policy.exportWeights());
                 }
             }
-            publishVersion(policy, version, step);
-            Evaluator.Result first = evaluator.evaluate(policy, heldOut);
-            coldStartAccuracy = first.accuracy();
-            lastAccuracy = first.accuracy();
-            recordEval(step, first);
-            setProgress("grpo", step, version, Double.NaN, lastAccuracy, Double.NaN, 0, 0, 0, 0, 0);
-            trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
-            grpoStartMs = System.currentTimeMillis();
-            grpoStartNs = System.nanoTime();
-        }
-
-        /** Publishes prompts into the capacity freed since the last call. */
-        void feed() {
-            List<Prompt> prompts = feeder.next(version);
-            if (!prompts.isEmpty()) {
-                Flux.fromIterable(prompts)
-                        .concatMap(p -> producer.send(Topics.PROMPTS, p.getId(), p, PROMPT::encode))
-                        .blockLast(Duration.ofSeconds(30));
+            if (resumed.isEmpty() && stopping.get()) {
+                return; // stopped during the cold start: nothing is published, the next start begins again
             }
+            state.sawPublished(publisher.highestOnDisk());
+            long version = state.publish();
+            publisher.publish(policy.exportWeights(), version, state.step());
+            reissueOpenPrompts(version);
+            trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
+            if (resumed.isEmpty()) {
+                Evaluator.Result first = evaluate();
+                totals = totals.withGrpoStart(first.accuracy(), time.milliseconds());
+                checkpoint();
+            } else {
+                totals = totals.withResume((time.nanoseconds() - startedNs) / 1e9);
+                LOG.info("resumed {} at step {} as incarnation {} in {} ms; publishing v{}", identity.runId(), state.step(),
+                        identity.incarnation(), (time.nanoseconds() - startedNs) / 1_000_000, version);
+            }
+            grpoStartNs = time.nanoseconds();
+            grpoReady = true;
+            setProgress("grpo", Double.NaN, Double.NaN, 0, 0);
         }
 
-        /** Decodes, deduplicates and buffers scored groups; unusable records go to the dead-letter topic. */
+        private void restore(Checkpoints.Loaded c) {
+            LOG.info("resuming from {}", c.path());
+            LearnerState.Snapshot snap = c.state().learner();
+            policy.loadWeights(c.policy());
+            if (c.reference() != null) {
+                reference = new DjlPolicy(config.spec(), nd, c.reference());
+            }
+            optimizer.restore(toArrays(nd, c.optimizer()), c.state().optimizerSteps());
+            state.restore(snap);
+            totals = c.state().totals();
+            lastCheckpointStep = state.step();
+            metrics = MetricsLog.open(config.metricsCsv(), identity.runId(), metricListener, state.step());
+            lastAccuracy = lastEval(metrics.events());
+            for (TopicPartition tp : partitions) {
+                Long off = snap.offsets().get(tp.partition());
+                if (off != null) {
+                    consumer.seek(tp, off);
+                } else {
+                    consumer.seekToBeginning(List.of(tp));
+                }
+            }
+            // prompts a crashed incarnation issued after this checkpoint: the run must end them all
+            topics.scanIssued(snap.promptOffsets(), identity.runId(), state::sawIssued);
+        }
+
+        /** Prompts open at the checkpoint go out again: their groups may have been sampled by abandoned weights. */
+        private void reissueOpenPrompts(long version) {
+            List<Prompt> again = new ArrayList<>();
+            long now = time.milliseconds();
+            state.openPrompts().forEach((id, index) -> again.add(prompts.prompt(index, version, version, now)));
+            topics.issue(again);
+        }
+
+        /** Publishes prompts into the room the capacity rule gives now. */
+        void feed() {
+            long room = state.room();
+            if (room <= 0) {
+                return;
+            }
+            long version = state.version();
+            long now = time.milliseconds();
+            List<Prompt> out = new ArrayList<>();
+            for (long i = 0; i < room; i++) {
+                long index = state.cursor();
+                state.issueNext();
+                // sampled by at least the version current now: with capacity (η+v+1)·B it is then trained
+                // within η updates, so almost nothing goes stale
+                out.add(prompts.prompt(index, version, version, now));
+            }
+            topics.issue(out);
+        }
+
+        /** Validates, deduplicates and buffers scored groups; what cannot be trained is dead-lettered and counted. */
         void receive(ConsumerRecords<byte[], byte[]> records) {
             for (ConsumerRecord<byte[], byte[]> r : records) {
                 ScoredGroup sg;
@@ -277,45 +333,52 @@ public final class LearnerService implements AutoCloseable {
                     sg = SCORED.decode(r.value());
                 } catch (RecordDecodeException e) {
                     deadLetters.publish(r, DeadLetterPublisher.STAGE_DECODE, e).block(Duration.ofSeconds(30));
+                    invalidGroups++;
                     continue;
                 }
-                String id = sg.getGroup().getGroupId();
-                if (!id.startsWith(config.runId() + "/")) {
+                Prompt p = sg.getGroup().getPrompt();
+                String promptId = p.getId().toString();
+                if (!promptId.startsWith(identity.runId() + "/")) {
                     continue; // another run's group on a shared cluster
                 }
-                feeder.settle();
-                if (!ledger.firstTime(id)) {
+                TrainingGroup g;
+                try {
+                    g = validator.validate(sg);
+                } catch (BadRecordException e) {
+                    deadLetters.publish(r, DeadLetterPublisher.STAGE_PROCESS, e).block(Duration.ofSeconds(30));
+                    invalidGroups++;
+                    state.invalid(promptId, sg.getGroup().getGroupId().toString(), sg.getGroup().getPolicyVersion());
                     continue;
                 }
-                try {
-                    buffer.add(GroupConversion.toTrainingGroup(sg), r.partition(), r.offset());
-                } catch (IllegalArgumentException e) {
-                    deadLetters.publish(r, DeadLetterPublisher.STAGE_PROCESS, e).block(Duration.ofSeconds(30));
+                String runOfWeights = sg.getGroup().getPolicyRunId().toString();
+                boolean ours = runOfWeights.isEmpty() || runOfWeights.equals(identity.runId());
+                if (state.receive(promptId, g, ours, DynamicSampling.informative(g.rewards()), r.partition(), r.offset())
+                        != LearnerState.Receipt.DUPLICATE) {
+                    rewardSum += g.meanReward();
+                    rewardGroups++;
                 }
             }
         }
 
-        /** One GRPO step, then publishing, metrics, evaluation and checkpoint as configured. */
-        void train(List<TrainingGroup> groups) {
-            long t0 = System.nanoTime();
+        /** One GRPO step on {@code batch}, then publishing, audit, metrics, evaluation and checkpoint as configured. */
+        void train(LearnerState.Batch batch) {
+            List<TrainingGroup> groups = batch.groups();
+            long t0 = time.nanoseconds();
             GrpoTrainer.StepStats s = trainer.step(groups);
-            trainNanos += System.nanoTime() - t0;
-            groupsTrained += groups.size();
-            trainedTokens += s.completionTokens();
-            step++;
-            final long trainedVersion = version;
-            double staleness = groups.stream()
-                    .mapToLong(g -> StalenessGate.staleness(g.policyVersion(), trainedVersion)).average().orElse(0);
+            double trainSec = (time.nanoseconds() - t0) / 1e9;
+            double staleness = groups.stream().mapToLong(g -> state.staleness(g.policyVersion())).average().orElse(0);
+            state.trained(batch);
+            long step = state.step();
             if (step % config.grpo().publishEvery() == 0) {
-                version++;
-                publishVersion(policy, version, step);
+                long v = state.publish();
+                publisher.publish(policy.exportWeights(), v, step);
             }
-            double tps = trainedTokens / Math.max((System.nanoTime() - grpoStartNs) / 1e9, 1e-9);
-            double reward = buffer.drainMeanReward();
-            if (Double.isNaN(reward)) {
-                reward = s.meanReward();
-            }
-            stepRewards.add(reward);
+            topics.audit(state.audit(AuditKind.STEP));
+            double reward = rewardGroups == 0 ? s.meanReward() : rewardSum / rewardGroups;
+            rewardSum = 0;
+            rewardGroups = 0;
+            totals = totals.withStep(reward, s.completionTokens(), trainSec);
+            double tps = totals.trainedTokens() / Math.max(totals.grpoSeconds() + (time.nanoseconds() - grpoStartNs) / 1e9, 1e-9);
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("reward", reward);
             m.put("reward_trained", s.meanReward());
@@ -326,48 +389,104 @@ public final class LearnerService implements AutoCloseable {
             m.put("grad_norm", s.gradNorm());
             m.put("response_length", (double) s.completionTokens() / s.sequences());
             m.put("staleness", staleness);
-            m.put("dropped_stale", (double) gate.dropped());
-            m.put("duplicates", (double) ledger.duplicates());
-            m.put("skipped_uninformative", (double) buffer.skipped());
+            m.put("dropped_stale", (double) state.dropped(DropReason.STALE));
+            m.put("dropped_timed_out", (double) state.dropped(DropReason.TIMED_OUT));
+            m.put("dropped_invalid", (double) state.dropped(DropReason.INVALID));
+            m.put("duplicates", (double) state.duplicates());
+            m.put("skipped_uninformative", (double) state.dropped(DropReason.UNINFORMATIVE));
             m.put("skipped_nonfinite", (double) trainer.skippedSteps());
             m.put("tokens_per_s", tps);
-            m.put("in_flight", (double) feeder.inFlight());
-            m.put("version", (double) version);
+            m.put("in_flight", (double) state.inFlight());
+            m.put("buffered", (double) state.buffered());
+            m.put("version", (double) state.version());
             metrics.record("train", step, m);
 
             if (step % config.evalEvery() == 0 || step == config.grpoSteps()) {
-                long e0 = System.nanoTime();
-                Evaluator.Result e = evaluator.evaluate(policy, heldOut);
-                evalNanos += System.nanoTime() - e0;
-                lastAccuracy = e.accuracy();
-                recordEval(step, e);
+                evaluate();
             }
             if (step % config.checkpointEvery() == 0 || step == config.grpoSteps()) {
-                checkpoints.save(new Checkpoints.State(step, version, feeder.cursor(),
-                                buffer.safeOffsets(positions(consumer, partitions)), ledger.snapshot(),
-                                optimizer.steps(), config.spec().toJson(), config.toString()),
-                        policy.exportWeights(), reference == null ? null : reference.exportWeights(),
-                        fromArrays(optimizer.state()));
+                if (step == config.grpoSteps()) {
+                    state.endRun(); // nothing may stay open once the run has its last step
+                    topics.audit(state.audit(AuditKind.END));
+                }
+                checkpoint();
             }
-            setProgress("grpo", step, version, reward, lastAccuracy, s.kl(), staleness, tps, gate.dropped(),
-                    ledger.duplicates(), buffer.skipped());
+            setProgress("grpo", reward, s.kl(), staleness, tps);
         }
 
-        /** Mean step reward over [from, to), clamped to the steps there were; one step's reward is too noisy to compare. */
-        private double windowMean(int from, int to) {
-            List<Double> w = stepRewards.subList(Math.max(0, from), Math.min(stepRewards.size(), to));
-            return w.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        private Evaluator.Result evaluate() {
+            long e0 = time.nanoseconds();
+            Evaluator.Result e = evaluator.evaluate(policy, heldOut);
+            totals = totals.withEval((time.nanoseconds() - e0) / 1e9);
+            lastAccuracy = e.accuracy();
+            recordEval(state.step(), e);
+            return e;
         }
 
+        private void checkpoint() {
+            RunTotals withWall = wallTotals();
+            checkpoints.save(new Checkpoints.State(state.step(), state.version(), identity.incarnation(),
+                            state.snapshot(positions(), topics.promptEnds()), withWall, optimizer.steps(),
+                            config.spec().toJson(), config.toString()),
+                    policy.exportWeights(), reference == null ? null : reference.exportWeights(),
+                    fromArrays(optimizer.state()));
+            lastCheckpointStep = state.step();
+        }
+
+        /** Totals with this incarnation's wall time so far added. */
+        private RunTotals wallTotals() {
+            double sec = (time.nanoseconds() - startedNs) / 1e9;
+            double grpoSec = grpoStartNs == 0 ? 0 : (time.nanoseconds() - grpoStartNs) / 1e9;
+            return totals.plusWall(sec, grpoSec);
+        }
+
+        /** On a stop before the last step: a checkpoint of where it stands, so the next start resumes here. */
         Summary finish() {
-            double lastReward = windowMean(stepRewards.size() - REWARD_WINDOW, stepRewards.size());
-            setProgress("done", step, version, lastReward, lastAccuracy, Double.NaN, 0, 0, gate.dropped(),
-                    ledger.duplicates(), buffer.skipped());
-            return new Summary(step, coldStartAccuracy, lastAccuracy, windowMean(0, REWARD_WINDOW), lastReward, gate.dropped(),
-                    ledger.duplicates(), buffer.skipped(), feeder.timedOut(), (System.nanoTime() - started) / 1e9,
-                    grpoStartMs, (System.nanoTime() - grpoStartNs) / 1e9, trainNanos / 1e9, evalNanos / 1e9,
-                    groupsTrained, metrics.events());
+            if (state.step() < config.grpoSteps() && grpoReady) {
+                checkpoint(); // a stop: keep everything, including outcomes not yet audited
+            }
+            RunTotals t = wallTotals();
+            List<Double> rewards = t.stepRewards();
+            double last = windowMean(rewards, rewards.size() - REWARD_WINDOW, rewards.size());
+            setProgress(state.step() >= config.grpoSteps() ? "done" : "stopped", last, Double.NaN, 0, 0);
+            return new Summary(state.step(), t.coldStartAccuracy(), lastAccuracy, windowMean(rewards, 0, REWARD_WINDOW), last,
+                    state.dropped(DropReason.STALE), state.duplicates(), state.dropped(DropReason.UNINFORMATIVE),
+                    state.dropped(DropReason.TIMED_OUT), t.seconds(), t.grpoStartMs(), t.grpoSeconds(), t.trainSeconds(),
+                    t.evalSeconds(), state.trainedPrompts(), metrics.events(), state.dropped(DropReason.INVALID),
+                    invalidGroups, state.dropped(DropReason.RUN_ENDED), identity.runId(), identity.incarnation(),
+                    t.restarts(), t.resumeSeconds(), state.step() >= config.grpoSteps());
         }
+
+        private Map<Integer, Long> positions() {
+            Map<Integer, Long> out = new HashMap<>();
+            for (TopicPartition tp : partitions) {
+                out.put(tp.partition(), consumer.position(tp));
+            }
+            return out;
+        }
+
+        private void setProgress(String phase, double reward, double kl, double staleness, double tps) {
+            progress.set(new Progress(phase, state.step(), config.grpoSteps(), state.version(), Double.NaN, reward,
+                    lastAccuracy, kl, staleness, tps, state.dropped(DropReason.STALE), state.duplicates(),
+                    state.dropped(DropReason.UNINFORMATIVE)));
+        }
+    }
+
+    private static double lastEval(List<MetricEvent> events) {
+        double acc = Double.NaN;
+        for (MetricEvent e : events) {
+            Double a = e.getValues().get("heldout_accuracy");
+            if ("eval".contentEquals(e.getKind()) && a != null) {
+                acc = a;
+            }
+        }
+        return acc;
+    }
+
+    /** Mean of {@code values} over [from, to), clamped; one step's reward is too noisy to compare. */
+    private static double windowMean(List<Double> values, int from, int to) {
+        List<Double> w = values.subList(Math.max(0, from), Math.max(Math.max(0, from), Math.min(values.size(), to)));
+        return w.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
     }
 
     /** The built-in task's generated problems, or the user's JSONL file (an empty file is an error). */
@@ -409,49 +528,9 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
-    private void publishVersion(DjlPolicy policy, long version, long step) {
-        try {
-            Files.createDirectories(config.weightsDir());
-            Path file = config.weightsDir().resolve(String.format("v%06d.safetensors", version));
-            WeightSnapshot snap = WeightSnapshot.write(file, policy.exportWeights(), config.spec(), version, step, false);
-            PolicyVersion pv = PolicyVersion.newBuilder().setPolicy(config.policyName()).setVersion(version).setStep(step)
-                    .setWeightsLocation(snap.path().toAbsolutePath().toString()).setSha256(snap.sha256())
-                    .setCreatedAtMs(System.currentTimeMillis()).setSpec(config.spec().toJson()).build();
-            producer.send(Topics.POLICY_VERSIONS, config.policyName(), pv, VERSION::encode).block(Duration.ofSeconds(30));
-            // version 0 (the cold start, the KL reference) is kept; older published versions are not needed
-            if (version - KEEP_SNAPSHOTS > 0) {
-                Files.deleteIfExists(config.weightsDir().resolve(String.format("v%06d.safetensors", version - KEEP_SNAPSHOTS)));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write policy snapshot", e);
-        }
-    }
-
     private void recordEval(long step, Evaluator.Result e) {
         metrics.record("eval", step, Map.of("heldout_accuracy", e.accuracy(), "heldout_format", e.formatRate(),
                 "heldout_response_length", e.meanResponseTokens()));
-    }
-
-    private void setProgress(String phase, long step, long version, double reward, double acc, double kl,
-                             double staleness, double tps, long dropped, long dups, long skipped) {
-        progress.set(new Progress(phase, step, config.grpoSteps(), version, Double.NaN, reward, acc, kl, staleness, tps, dropped,
-                dups, skipped));
-    }
-
-    private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer) {
-        List<PartitionInfo> infos = consumer.partitionsFor(Topics.ROLLOUTS_SCORED, Duration.ofSeconds(30));
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("topic " + Topics.ROLLOUTS_SCORED + " does not exist; create the topics first");
-        }
-        return infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-    }
-
-    private static Map<Integer, Long> positions(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> parts) {
-        Map<Integer, Long> out = new HashMap<>();
-        for (TopicPartition tp : parts) {
-            out.put(tp.partition(), consumer.position(tp));
-        }
-        return out;
     }
 
     private static Map<String, NDArray> toArrays(NDManager nd, Weights w) {
@@ -469,7 +548,9 @@ public final class LearnerService implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        metrics.close();
+        if (metrics != null) {
+            metrics.close();
+        }
         deadLetters.close();
         producer.close();
     }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +28,46 @@ public final class MetricsLog implements AutoCloseable {
     private final List<MetricEvent> events = new ArrayList<>();
     private final Consumer<MetricEvent> listener;
     private final String instance;
+
+    /**
+     * Opens {@code csvFile} for a run that resumes after step {@code keepUpToStep}: rows of later steps (a
+     * crashed incarnation's, which the resume trains again) are removed and the rest are loaded, so the
+     * report covers the whole run. {@code keepUpToStep} −1 starts the file afresh.
+     */
+    public static MetricsLog open(Path csvFile, String instance, Consumer<MetricEvent> listener, long keepUpToStep) {
+        List<MetricEvent> kept = new ArrayList<>();
+        try {
+            if (Files.exists(csvFile)) {
+                List<String> lines = Files.readAllLines(csvFile, StandardCharsets.UTF_8);
+                List<String> keep = new ArrayList<>();
+                keep.add(HEADER);
+                Map<String, MetricEvent> byKey = new LinkedHashMap<>();
+                for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                    String[] f = line.split(",");
+                    if (keepUpToStep < 0 || f.length != 5) {
+                        continue;
+                    }
+                    long step = Long.parseLong(f[0]);
+                    // cold-start rows count SFT steps, not GRPO steps: kept with any resume
+                    if (!"sft".equals(f[1]) && step > keepUpToStep) {
+                        continue;
+                    }
+                    keep.add(line);
+                    MetricEvent e = byKey.computeIfAbsent(f[0] + "," + f[1] + "," + f[4], k -> MetricEvent.newBuilder()
+                            .setRole("learner").setInstance(instance).setKind(f[1]).setStep(step)
+                            .setTimestampMs(Long.parseLong(f[4])).setValues(new TreeMap<>()).build());
+                    e.getValues().put(f[2], Double.parseDouble(f[3]));
+                }
+                Files.write(csvFile, keep, StandardCharsets.UTF_8);
+                kept.addAll(byKey.values());
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot resume metrics file " + csvFile + ": " + e, e);
+        }
+        MetricsLog log = new MetricsLog(csvFile, instance, listener);
+        log.events.addAll(kept);
+        return log;
+    }
 
     public MetricsLog(Path csvFile, String instance, Consumer<MetricEvent> listener) {
         this.instance = instance;

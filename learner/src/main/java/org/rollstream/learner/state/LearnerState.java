@@ -219,7 +219,7 @@ public final class LearnerState {
     /** The audit record of what happened since the last one (trained groups, dropped prompts). */
     public StepAudit audit(AuditKind kind) {
         return StepAudit.newBuilder().setRunId(identity.runId()).setIncarnation(identity.incarnation()).setStep(step)
-                .setKind(kind).setPolicyVersion(lineage.isEmpty() ? -1 : lineage.current())
+                .setKind(kind).setPolicyVersion(version())
                 .setTrained(ledger.drainTrained()).setDropped(ledger.drainDropped())
                 .setTimestampMs(time.milliseconds()).build();
     }
@@ -238,8 +238,9 @@ public final class LearnerState {
         return cursor;
     }
 
+    /** The current published version; -1 before the first. */
     public long version() {
-        return lineage.current();
+        return lineage.isEmpty() ? -1 : lineage.current();
     }
 
     /** Weight updates between {@code version} and the current one; -1 if not of this lineage. */
@@ -294,18 +295,24 @@ public final class LearnerState {
     public record Snapshot(String runId, long step, long cursor, long maxIssuedIndex, List<long[]> lineage,
                            long highestPublished, Map<String, Long> openPrompts, Map<String, Boolean> closedPrompts,
                            long trainedPrompts, Map<DropReason, Long> dropped, long duplicates,
-                           Map<Integer, Long> offsets) {
+                           List<PromptLedger.Pending> pendingTrained, List<PromptLedger.Pending> pendingDropped,
+                           Map<Integer, Long> offsets, Map<Integer, Long> promptOffsets) {
     }
 
-    /** The state now, with {@code positions} (partition → next offset to read) made safe to resume from. */
-    public Snapshot snapshot(Map<Integer, Long> positions) {
+    /**
+     * The state now, with {@code positions} (partition → next offset of rollouts.scored to read) made safe to
+     * resume from, and {@code promptOffsets} (the end of the prompts topic now: a restore scans from there for
+     * prompts issued after this snapshot by an incarnation that then crashed). Outcomes not yet audited are
+     * kept, so the next incarnation writes them.
+     */
+    public Snapshot snapshot(Map<Integer, Long> positions, Map<Integer, Long> promptOffsets) {
         Map<Integer, Long> offsets = new HashMap<>(positions);
         for (Buffered b : buffer) {
             offsets.merge(b.partition(), b.offset(), Math::min);
         }
         return new Snapshot(identity.runId(), step, cursor, maxIssuedIndex, lineage.entries(), lineage.highestPublished(),
                 ledger.openPrompts(), ledger.closedPrompts(), ledger.trainedCount(), ledger.droppedCounts(), duplicates,
-                offsets);
+                ledger.pendingTrained(), ledger.pendingDropped(), offsets, Map.copyOf(promptOffsets));
     }
 
     /** Continues from {@code s}; buffered prompts become in flight again and wait afresh from now. */
@@ -318,7 +325,8 @@ public final class LearnerState {
         maxIssuedIndex = Math.max(s.maxIssuedIndex(), cursor - 1);
         lineage = VersionLineage.restore(s.lineage(), s.highestPublished());
         buffer.clear();
-        ledger.restore(s.openPrompts(), s.closedPrompts(), s.trainedPrompts(), s.dropped(), time.nanoseconds());
+        ledger.restore(s.openPrompts(), s.closedPrompts(), s.trainedPrompts(), s.dropped(), s.pendingTrained(),
+                s.pendingDropped(), time.nanoseconds());
         duplicates = s.duplicates();
         uninformativeSinceStep = 0;
     }

@@ -138,10 +138,36 @@ final class PromptLedger {
         return new LinkedHashMap<>(closed);
     }
 
+    /** An audit entry not yet written, as a checkpoint keeps it. */
+    record Pending(String promptId, String groupId, long policyVersion, String reason) {
+        static Pending of(AuditEntry e) {
+            return new Pending(e.getPromptId().toString(), e.getGroupId().toString(), e.getPolicyVersion(),
+                    e.getReason().toString());
+        }
+
+        AuditEntry entry() {
+            return PromptLedger.entry(promptId, groupId, policyVersion, reason);
+        }
+    }
+
+    List<Pending> pendingTrained() {
+        return trainedSinceAudit.stream().map(Pending::of).toList();
+    }
+
+    List<Pending> pendingDropped() {
+        return droppedSinceAudit.stream().map(Pending::of).toList();
+    }
+
     void restore(Map<String, Long> openPrompts, Map<String, Boolean> closedPrompts, long trainedCount,
-                 Map<DropReason, Long> droppedCounts, long nowNs) {
+                 Map<DropReason, Long> droppedCounts, List<Pending> pendingTrained, List<Pending> pendingDropped,
+                 long nowNs) {
         open.clear();
         closed.clear();
+        trainedSinceAudit.clear();
+        droppedSinceAudit.clear();
+        // outcomes decided before the checkpoint but not yet audited go into the next record
+        pendingTrained.forEach(p -> trainedSinceAudit.add(p.entry()));
+        pendingDropped.forEach(p -> droppedSinceAudit.add(p.entry()));
         // waiting restarts now: a prompt must not time out for the time the learner was down
         openPrompts.forEach((id, index) -> open.put(id, new OpenPrompt(index, nowNs, Open.IN_FLIGHT)));
         closedPrompts.forEach(this::rememberClosed);

@@ -122,10 +122,12 @@ class LearnerStateTest {
         s.receive(ids.get(2), group(ids.get(2), 0), true, true, 0, 101); // buffered, not trained
         // checkpoint through JSON, as Checkpoints writes it
         ObjectMapper json = new ObjectMapper();
-        String text = json.writeValueAsString(s.snapshot(Map.of(0, 102L, 1, 201L)));
+        String text = json.writeValueAsString(s.snapshot(Map.of(0, 102L, 1, 201L), Map.of(0, 7L)));
         LearnerState.Snapshot snap = json.readValue(text, LearnerState.Snapshot.class);
         assertEquals(101L, snap.offsets().get(0), "rewound to the buffered group");
         assertEquals(201L, snap.offsets().get(1));
+        assertEquals(List.of(ids.get(0), ids.get(1)), snap.pendingTrained().stream().map(PromptLedger.Pending::promptId).toList(),
+                "trained but not yet audited: the next incarnation must write them");
 
         LearnerState r = new LearnerState(new RunIdentity("run-a", 1), 2, 1, false, 60_000, time);
         r.restore(snap);
@@ -138,7 +140,7 @@ class LearnerStateTest {
         assertEquals(Receipt.ACCEPTED, r.receive(ids.get(3), group(ids.get(3), 1), true, true, 0, 103));
         r.trained(r.nextBatch());
         StepAudit a = r.audit(AuditKind.STEP);
-        assertEquals(List.of(ids.get(2), ids.get(3)), a.getTrained().stream().map(e -> e.getPromptId().toString()).toList());
+        assertEquals(List.of(ids.get(0), ids.get(1), ids.get(2), ids.get(3)), a.getTrained().stream().map(e -> e.getPromptId().toString()).toList());
         assertEquals(1, a.getIncarnation());
         assertEquals(2, a.getStep());
         assertEquals(4, r.trainedPrompts());
