@@ -5,15 +5,16 @@ import picocli.CommandLine;
 
 /**
  * Turns a failure into one clear line on stderr. Configuration mistakes found at run time
- * ({@link UsageException}, {@link IllegalArgumentException}, a bad dataset file) exit 2 like a bad
- * flag; anything else exits 1. Set {@code ROLLSTREAM_DEBUG=1} for the stack trace.
+ * ({@link UsageException}, which the command layer raises for bad option values and configs, and a
+ * bad dataset file) exit 2 like a bad flag; anything else, including an IllegalArgumentException from
+ * deep inside a role (a bug, not the user's input), exits 1. Set {@code ROLLSTREAM_DEBUG=1} for the
+ * stack trace.
  */
 final class FailureHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cli, CommandLine.ParseResult parsed) {
         // a bad option value, config or dataset file is the user's input to fix, like a bad flag
-        boolean usage = ex instanceof UsageException || ex instanceof IllegalArgumentException
-                || ex instanceof DatasetException;
+        boolean usage = ex instanceof UsageException || ex instanceof DatasetException;
         StringBuilder message = new StringBuilder(ex.getMessage() == null ? ex.toString() : ex.getMessage());
         // the causes usually say what to fix (a path, a port): show them, once each
         for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) {

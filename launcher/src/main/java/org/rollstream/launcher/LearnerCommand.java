@@ -30,6 +30,7 @@ final class LearnerCommand implements Callable<Integer> {
     public Integer call() {
         KafkaSettings settings = kafka.requiredSettings("learner");
         LearnerConfig config = training.learnerConfig();
+        RunCommand.checkDataset(config);
         settings.verifyReachable(Duration.ofSeconds(15));
         try (TopicAdmin admin = new TopicAdmin(settings)) {
             admin.ensureTopics(Topics.all(4));

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.rollstream.learner.LearnerConfig;
 import org.rollstream.learner.LearnerService;
 import org.rollstream.learner.report.RunReport;
+import org.rollstream.tasks.JsonlDataset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,6 +38,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         LearnerConfig config = training.learnerConfig();
         roles.validate();
+        checkDataset(config); // before a broker starts: a bad file is the first thing to hear about
         if (actors < 1) {
             throw new UsageException("--actors must be at least 1, got " + actors);
         }
@@ -66,6 +68,13 @@ final class RunCommand implements Callable<Integer> {
                         + " to resume.");
             }
             return 0;
+        }
+    }
+
+    /** Reads the user's dataset once up front, so a bad file is a usage error before anything starts. */
+    static void checkDataset(LearnerConfig config) {
+        if (config.dataset() != null) {
+            JsonlDataset.read(config.dataset());
         }
     }
 
