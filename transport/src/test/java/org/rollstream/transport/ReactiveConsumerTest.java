@@ -11,29 +11,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.rollstream.broker.EmbeddedKafka;
+import org.rollstream.testsupport.SharedBroker;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Schedulers;
 
 /** The bridge against a real in-process broker: demand, pausing, commits of acked prefixes. */
+@ExtendWith(SharedBroker.class)
 class ReactiveConsumerTest {
-    static EmbeddedKafka kafka;
     static KafkaSettings settings;
 
     @BeforeAll
-    static void startBroker() {
-        long t0 = System.nanoTime();
-        kafka = EmbeddedKafka.start(null);
-        System.out.printf("embedded broker at %s ready in %d ms%n", kafka.bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
-        settings = kafka.settings();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
+    static void connect(EmbeddedKafka kafka) {
+        settings = KafkaSettings.of(kafka.bootstrapServers());
     }
 
     static void produce(String topic, int n) {
