@@ -6,15 +6,13 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,31 +21,26 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.rollstream.transport.errors.ProcessingTimeoutException;
-import org.rollstream.transport.errors.RetriableRecordException;
 import org.rollstream.transport.time.Time;
 import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.FluxSink;
-import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
 
 /**
  * The thread that owns one KafkaConsumer: polls, decodes, emits within downstream demand, pauses
  * and resumes, redelivers retried records, expires deadlines and commits settled prefixes. Its state
  * is confined to that thread (rebalance callbacks run inside poll); other threads reach it only
- * through {@link #request}, {@link #stop} and the {@link RecordTracker} calls, which hand over
- * through thread-safe queues. It never blocks on anything but the consumer's own calls: dead letters
- * are written asynchronously by the {@link DeadLetterPublisher}.
+ * through {@link #request}, {@link #stop} and {@link Redelivery}'s {@link RecordTracker} calls, which
+ * hand over through thread-safe queues. Once polling has started it blocks on nothing but the
+ * consumer's own calls: dead letters are written asynchronously by the {@link DeadLetterPublisher},
+ * and admin calls happen only at start-up.
  */
-final class ConsumerLoop<V> implements Runnable, RecordTracker {
+final class ConsumerLoop<V> implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
     /** Poll timeout while paused: short, so returning demand resumes quickly without wakeup(). */
     private static final Duration PAUSED_POLL = Duration.ofMillis(5);
     private static final Duration REACHABLE_WITHIN = Duration.ofSeconds(10);
-    /** Attempts to write one dead letter before the consumer gives up and fails. */
-    private static final int DLQ_WRITE_RETRIES = 5;
 
     private final ReactiveConsumer.Options<V> o;
     private final Time time;
@@ -58,26 +51,19 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
     /** Records waiting for demand, first in line first: retries go to the front. */
     private final ArrayDeque<Received<V>> pending = new ArrayDeque<>();
     private final Map<TopicPartition, PartitionWindow<V>> windows = new HashMap<>();
-    /** Retriable failures reported from other threads, for the poll thread to schedule. */
-    private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
-    private final PriorityQueue<Due<V>> retries = new PriorityQueue<>();
-    private final AtomicReference<Throwable> fatal = new AtomicReference<>();
-    private final long scanIntervalNs;
+    private final Redelivery<V> redelivery;
     private volatile boolean stopping;
     private KafkaConsumer<byte[], byte[]> consumer;
     private boolean pausedForDemand;
     private long lastCommitNs;
-    private long lastScanNs;
 
     ConsumerLoop(ReactiveConsumer.Options<V> options, FluxSink<Received<V>> sink, ConsumerStats stats) {
         this.o = options;
         this.time = options.time;
         this.sink = sink;
         this.stats = stats;
-        // deadlines are checked a few times per timeout, at most every second
-        this.scanIntervalNs = Math.min(TimeUnit.SECONDS.toNanos(1), Math.max(1, options.processingTimeout.toNanos() / 4));
+        this.redelivery = new Redelivery<>(options, stats);
         this.lastCommitNs = time.nanoseconds();
-        this.lastScanNs = lastCommitNs;
     }
 
     void start() {
@@ -112,10 +98,11 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
         Throwable failure = null;
         try {
             startUp();
-            while (!stopping && fatal.get() == null) {
-                handleFailures();
-                redeliverDue();
-                expireDeadlines();
+            while (!stopping && redelivery.fatal() == null) {
+                List<Received<V>> due = redelivery.step(windows.values());
+                for (int i = due.size() - 1; i >= 0; i--) {
+                    pending.addFirst(due.get(i)); // retries go first, earliest due first
+                }
                 emitPending();
                 updatePause();
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(pausedForDemand ? PAUSED_POLL : o.pollTimeout)) {
@@ -127,7 +114,7 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
                 }
             }
             drainForClose();
-            failure = fatal.get();
+            failure = redelivery.fatal();
         } catch (Throwable t) {
             failure = t;
         } finally {
@@ -170,20 +157,20 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
         try {
             value = o.decoder.apply(r.value());
         } catch (RuntimeException e) {
-            Received<V> bad = new Received<>(r, null, this);
+            Received<V> bad = new Received<>(r, null, redelivery);
             bad.markDeadLettering(); // never handed out; done once the dead letter is written
             window.add(bad);
             stats.decodeFailures.incrementAndGet();
-            deadLetter(bad, DeadLetterPublisher.STAGE_DECODE, e);
+            redelivery.deadLetter(bad, DeadLetterPublisher.STAGE_DECODE, e);
             return;
         }
-        Received<V> ok = new Received<>(r, value, this);
+        Received<V> ok = new Received<>(r, value, redelivery);
         window.add(ok);
         pending.add(ok);
     }
 
     private void emitPending() {
-        while (!pending.isEmpty() && demand.get() > 0 && !stopping && fatal.get() == null) {
+        while (!pending.isEmpty() && demand.get() > 0 && !stopping && redelivery.fatal() == null) {
             Received<V> r = pending.poll();
             if (!r.markEmitted()) {
                 continue; // settled or revoked while it waited
@@ -222,94 +209,6 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
         }
         if (!resume.isEmpty()) {
             consumer.resume(resume);
-        }
-    }
-
-    // ---- failures: retry with backoff, dead-letter, or stop
-
-    @Override
-    public void retry(Received<?> r, RetriableRecordException cause) {
-        failures.add(new Failure(r, cause));
-    }
-
-    @Override
-    public void fatal(Received<?> r, Throwable cause) {
-        if (fatal.compareAndSet(null, cause)) {
-            log.error("processing {} failed with an error that is neither a bad record nor retriable; stopping", r, cause);
-        }
-    }
-
-    @Override
-    public Mono<Void> deadLetter(Received<?> r, String stage, Throwable cause) {
-        return writeDeadLetter(r, stage, cause.getClass().getName(), DeadLetterPublisher.reasonOf(cause));
-    }
-
-    private Mono<Void> writeDeadLetter(Received<?> r, String stage, String errorClass, String reason) {
-        var rec = r.record();
-        Mono<Void> done = o.deadLetters
-                .publish(rec.topic(), rec.partition(), rec.offset(), rec.key(), rec.value(), stage, errorClass, reason)
-                .retryWhen(Retry.backoff(DLQ_WRITE_RETRIES, Duration.ofMillis(200)))
-                .doOnSuccess(m -> {
-                    if (r.transition(Received.DEAD_LETTERING, Received.ACKED)) {
-                        stats.deadLettered.incrementAndGet();
-                    }
-                })
-                .then()
-                .cache();
-        done.subscribe(v -> { }, e -> fatal(r, new IllegalStateException(
-                "could not write the dead letter of " + r + " (" + reason + "): " + KafkaSettings.rootMessage(e), e)));
-        return done;
-    }
-
-    /** Poll thread: retriable failures reported since the last turn are scheduled or dead-lettered. */
-    private void handleFailures() {
-        for (Failure f; (f = failures.poll()) != null; ) {
-            @SuppressWarnings("unchecked")
-            Received<V> r = (Received<V>) f.record;
-            failed(r, f.cause);
-        }
-    }
-
-    /** {@code r} is NACKED after its latest delivery failed with {@code cause}. */
-    private void failed(Received<V> r, RetriableRecordException cause) {
-        int deliveries = r.delivery();
-        if (deliveries > o.retry.maxRetries()) {
-            if (r.transition(Received.NACKED, Received.DEAD_LETTERING)) {
-                writeDeadLetter(r, DeadLetterPublisher.STAGE_PROCESS, cause.getClass().getName(),
-                        "gave up after " + deliveries + " deliveries: " + DeadLetterPublisher.reasonOf(cause));
-            }
-        } else if (r.transition(Received.NACKED, Received.WAITING_RETRY)) {
-            long due = time.nanoseconds() + o.retry.backoff(deliveries).toNanos();
-            retries.add(new Due<>(due, r));
-        }
-    }
-
-    private void redeliverDue() {
-        long now = time.nanoseconds();
-        while (!retries.isEmpty() && now - retries.peek().dueNs >= 0) {
-            Received<V> r = retries.poll().record;
-            if (r.transition(Received.WAITING_RETRY, Received.PENDING)) {
-                stats.retried.incrementAndGet();
-                pending.addFirst(r);
-            }
-        }
-    }
-
-    /** Deliveries past their deadline fail retriably. Scans the windows a few times per timeout. */
-    private void expireDeadlines() {
-        long now = time.nanoseconds();
-        if (now - lastScanNs < scanIntervalNs) {
-            return;
-        }
-        lastScanNs = now;
-        for (PartitionWindow<V> w : windows.values()) {
-            for (Received<V> r : w) {
-                if (r.isExpired(now) && r.transition(Received.EMITTED, Received.NACKED)) {
-                    failed(r, new ProcessingTimeoutException("not settled within " + o.processingTimeout.toMillis()
-                            + " ms of delivery " + r.delivery()));
-                    stats.timedOut.incrementAndGet(); // after scheduling: who sees the count sees the retry's due time
-                }
-            }
         }
     }
 
@@ -353,12 +252,12 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
             r.discardPending();
         }
         pending.clear();
-        retries.clear();
+        redelivery.clear();
         consumer.pause(consumer.assignment());
         Timer timer = time.timer(o.closeTimeout);
         while (outstanding() > 0 && !timer.isExpired()) {
             consumer.poll(PAUSED_POLL); // paused: returns nothing, serves callbacks and heartbeats
-            failures.clear(); // no more retries
+            redelivery.clear(); // no more retries
             if (time.nanoseconds() - lastCommitNs >= o.commitInterval.toNanos()) {
                 commitSettled(false);
             }
@@ -443,16 +342,6 @@ final class ConsumerLoop<V> implements Runnable, RecordTracker {
             if (pausedForDemand) {
                 consumer.pause(partitions);
             }
-        }
-    }
-
-    private record Failure(Received<?> record, RetriableRecordException cause) {
-    }
-
-    private record Due<V>(long dueNs, Received<V> record) implements Comparable<Due<V>> {
-        @Override
-        public int compareTo(Due<V> other) {
-            return Long.compare(dueNs, other.dueNs);
         }
     }
 }

@@ -31,6 +31,7 @@ class EmbeddedKafkaRestartTest {
             KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
             try (TopicAdmin admin = new TopicAdmin(settings)) {
                 assertEquals(Optional.of(2), admin.partitions("kept"));
+                assertEquals(Optional.of(1), admin.partitions("kept.dlq"), "every topic is created with its dead-letter topic");
                 assertTrue(admin.describeCluster().startsWith("cluster "));
             }
             ReactiveConsumer<byte[]> c = ReactiveConsumer.builder(settings, "restart", b -> b).topics("kept").build();
