@@ -6,7 +6,7 @@ import java.util.concurrent.Callable;
 import org.rollstream.schemas.Topics;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.TopicAdmin;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.rollstream.broker.EmbeddedKafka;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.rollstream.transport.KafkaSettings;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.rollstream.broker.EmbeddedKafka;
 import picocli.CommandLine.Option;
 
 /** Options every role shares to reach an external Kafka cluster (security settings pass straight through). */

@@ -29,9 +29,9 @@ final class TransportBench implements Callable<Integer> {
         if (runs < 1 || records < 1 || recordBytes < 1 || partitions < 1) {
             throw new UsageException("--runs, --records, --record-bytes and --partitions must all be at least 1");
         }
-        TransportBenchmark.Report report = TransportBenchmark.run(kafka.hasBootstrap() ? kafka.settings(kafka.bootstrapServers) : null,
-                new TransportBenchmark.Config(runs, records, recordBytes, partitions));
-        System.out.println(report);
+        try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(null, false)) {
+            System.out.println(TransportBenchmark.run(cluster.settings(), new TransportBenchmark.Config(runs, records, recordBytes, partitions)));
+        }
         return 0;
     }
 }

@@ -12,19 +12,15 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.rollstream.policy.CharTokenizer;
 import org.rollstream.policy.DjlPolicy;
@@ -46,7 +42,10 @@ import org.rollstream.transport.DeadLetterPublisher;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.TopicAdmin;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.rollstream.broker.EmbeddedKafka;
+import org.rollstream.testsupport.Await;
+import org.rollstream.testsupport.SharedBroker;
+import org.rollstream.testsupport.TopicReader;
 
 /**
  * The actor against a real in-process broker and real ONNX Runtime with a tiny random policy:
@@ -54,6 +53,7 @@ import org.rollstream.transport.broker.EmbeddedKafka;
  * while the old version keeps serving, a good new version swapped in.
  */
 @Timeout(120)
+@ExtendWith(SharedBroker.class)
 class ActorServiceTest {
     static final AvroCodec<SampledGroup> SAMPLED = AvroCodec.of(SampledGroup.class);
     static final AvroCodec<Prompt> PROMPTS = AvroCodec.of(Prompt.class);
@@ -62,7 +62,6 @@ class ActorServiceTest {
     static final ModelSpec SPEC = new ModelSpec(TOKENIZER.vocabSize(), 32, 1, 2, 96, ModelSpec.Positional.LEARNED, 2);
     static final int G = 4;
 
-    static EmbeddedKafka kafka;
     static KafkaSettings settings;
     static ReactiveProducer producer;
 
@@ -70,9 +69,8 @@ class ActorServiceTest {
     Path weightsDir;
 
     @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(null);
-        settings = kafka.settings();
+    static void startBroker(EmbeddedKafka kafka) {
+        settings = KafkaSettings.of(kafka.bootstrapServers());
         try (TopicAdmin admin = new TopicAdmin(settings)) {
             admin.ensureTopics(Topics.all(2));
         }
@@ -82,7 +80,6 @@ class ActorServiceTest {
     @AfterAll
     static void stopBroker() {
         producer.close();
-        kafka.close();
     }
 
     @Test
@@ -228,35 +225,10 @@ class ActorServiceTest {
 
     /** Reads a topic from the beginning until every key was seen; keyed by record key (last wins). */
     static <V> Map<String, V> readUntil(String topic, List<String> keys, Function<byte[], V> decode) {
-        Properties p = settings.consumerProps("unused");
-        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        Map<String, V> out = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> tps = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!out.keySet().containsAll(keys) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    out.put(new String(r.key()), decode.apply(r.value()));
-                }
-            }
-        }
-        assertTrue(out.keySet().containsAll(keys), "records on " + topic + ": " + out.keySet() + ", wanted " + keys);
-        return out;
+        return TopicReader.readUntil(settings.bootstrapServers(), topic, keys, decode, Duration.ofSeconds(60));
     }
 
     static void await(BooleanSupplier ok, java.util.function.Supplier<String> what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!ok.getAsBoolean() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        assertTrue(ok.getAsBoolean(), what.get());
+        Await.until(ok, what, Duration.ofSeconds(60));
     }
 }

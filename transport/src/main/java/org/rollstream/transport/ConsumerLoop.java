@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -19,15 +21,20 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.rollstream.transport.time.Time;
+import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.FluxSink;
-import reactor.util.retry.Retry;
 
 /**
  * The thread that owns one KafkaConsumer: polls, decodes, emits within downstream demand, pauses
- * and resumes, commits acked prefixes. Everything here except {@link #request} and {@link #stop}
- * runs on that thread, including the rebalance callbacks (they are invoked from inside poll).
+ * and resumes, redelivers retried records, expires deadlines and commits settled prefixes. Its state
+ * is confined to that thread (rebalance callbacks run inside poll); other threads reach it only
+ * through {@link #request}, {@link #stop} and {@link Redelivery}'s {@link RecordTracker} calls, which
+ * hand over through thread-safe queues. Once polling has started it blocks on nothing but the
+ * consumer's own calls: dead letters are written asynchronously by the {@link DeadLetterPublisher},
+ * and admin calls happen only at start-up.
  */
 final class ConsumerLoop<V> implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
@@ -36,22 +43,27 @@ final class ConsumerLoop<V> implements Runnable {
     private static final Duration REACHABLE_WITHIN = Duration.ofSeconds(10);
 
     private final ReactiveConsumer.Options<V> o;
+    private final Time time;
     private final FluxSink<Received<V>> sink;
     private final ConsumerStats stats;
     private final AtomicLong demand = new AtomicLong();
     private final CountDownLatch terminated = new CountDownLatch(1);
+    /** Records waiting for demand, first in line first: retries go to the front. */
     private final ArrayDeque<Received<V>> pending = new ArrayDeque<>();
-    /** Per assigned partition, every polled record not committed yet, in offset order. */
-    private final Map<TopicPartition, ArrayDeque<Received<V>>> uncommitted = new HashMap<>();
+    private final Map<TopicPartition, PartitionWindow<V>> windows = new HashMap<>();
+    private final Redelivery<V> redelivery;
     private volatile boolean stopping;
     private KafkaConsumer<byte[], byte[]> consumer;
-    private boolean paused;
-    private long lastCommitNanos = System.nanoTime();
+    private boolean pausedForDemand;
+    private long lastCommitNs;
 
     ConsumerLoop(ReactiveConsumer.Options<V> options, FluxSink<Received<V>> sink, ConsumerStats stats) {
         this.o = options;
+        this.time = options.time;
         this.sink = sink;
         this.stats = stats;
+        this.redelivery = new Redelivery<>(options, stats);
+        this.lastCommitNs = time.nanoseconds();
     }
 
     void start() {
@@ -76,37 +88,39 @@ final class ConsumerLoop<V> implements Runnable {
         }
     }
 
+    /** The deadline of a delivery that user code receives now. */
+    long deadlineFromNow() {
+        return time.nanoseconds() + o.processingTimeout.toNanos();
+    }
+
     @Override
     public void run() {
         Throwable failure = null;
         try {
-            // the consumer would otherwise retry an unreachable cluster forever, silently
-            o.settings.verifyReachable(REACHABLE_WITHIN);
-            Properties props = o.settings.consumerProps(o.groupId);
-            if (o.clientId != null) {
-                props.put(ConsumerConfig.CLIENT_ID_CONFIG, o.clientId);
-            }
-            consumer = new KafkaConsumer<>(props);
-            for (String topic : o.topics) {
-                o.deadLetters.ensureDlqTopic(topic);
-            }
-            consumer.subscribe(o.topics, new Rebalance());
-            while (!stopping) {
+            startUp();
+            while (!stopping && redelivery.fatal() == null) {
+                List<Received<V>> due = redelivery.step(windows.values());
+                for (int i = due.size() - 1; i >= 0; i--) {
+                    pending.addFirst(due.get(i)); // retries go first, earliest due first
+                }
                 emitPending();
                 updatePause();
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(paused ? PAUSED_POLL : o.pollTimeout)) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(pausedForDemand ? PAUSED_POLL : o.pollTimeout)) {
                     accept(r);
                 }
                 emitPending();
-                if (System.nanoTime() - lastCommitNanos >= o.commitInterval.toNanos()) {
-                    commitAcked(false);
+                if (time.nanoseconds() - lastCommitNs >= o.commitInterval.toNanos()) {
+                    commitSettled(false);
                 }
             }
             drainForClose();
+            failure = redelivery.fatal();
         } catch (Throwable t) {
             failure = t;
-            log.error("consumer of group {} failed: {}", o.groupId, t.toString());
         } finally {
+            if (failure != null) {
+                log.error("consumer of group {} stops: {}", o.groupId, failure.toString());
+            }
             closeConsumer();
             if (o.ownsDeadLetters) {
                 o.deadLetters.close();
@@ -120,83 +134,101 @@ final class ConsumerLoop<V> implements Runnable {
         }
     }
 
+    /** Before the first poll: fail fast on an unreachable cluster, make sure dead letters have a topic. */
+    private void startUp() {
+        // the consumer would otherwise retry an unreachable cluster forever, silently
+        o.settings.verifyReachable(REACHABLE_WITHIN);
+        try (TopicAdmin admin = new TopicAdmin(o.settings, time)) {
+            admin.ensureDeadLetterTopics(o.topics);
+        }
+        Properties props = o.settings.consumerProps(o.groupId);
+        if (o.clientId != null) {
+            props.put(ConsumerConfig.CLIENT_ID_CONFIG, o.clientId);
+        }
+        consumer = new KafkaConsumer<>(props);
+        consumer.subscribe(o.topics, new Rebalance());
+    }
+
     private void accept(ConsumerRecord<byte[], byte[]> r) {
         stats.polled.incrementAndGet();
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-        ArrayDeque<Received<V>> queue = uncommitted.computeIfAbsent(tp, k -> new ArrayDeque<>());
+        PartitionWindow<V> window = windows.computeIfAbsent(tp, k -> new PartitionWindow<>(o.ackWindow));
         V value;
         try {
             value = o.decoder.apply(r.value());
         } catch (RuntimeException e) {
-            Received<V> bad = new Received<>(r, null, o.deadLetters);
-            bad.markEmitted(); // outstanding until the dead letter is written
-            queue.add(bad);
-            stats.deadLettered.incrementAndGet();
-            o.deadLetters.publish(r, DeadLetterPublisher.STAGE_DECODE, e)
-                    .retryWhen(Retry.backoff(5, Duration.ofMillis(200)))
-                    .subscribe(m -> bad.ack(), err -> log.error(
-                            "could not dead-letter {}-{}@{}; it stays uncommitted and will be redelivered: {}",
-                            r.topic(), r.partition(), r.offset(), err.toString()));
+            Received<V> bad = new Received<>(r, null, redelivery);
+            bad.markDeadLettering(); // never handed out; done once the dead letter is written
+            window.add(bad);
+            stats.decodeFailures.incrementAndGet();
+            redelivery.deadLetter(bad, DeadLetterPublisher.STAGE_DECODE, e);
             return;
         }
-        Received<V> ok = new Received<>(r, value, o.deadLetters);
-        queue.add(ok);
+        Received<V> ok = new Received<>(r, value, redelivery);
+        window.add(ok);
         pending.add(ok);
     }
 
     private void emitPending() {
-        while (!pending.isEmpty() && demand.get() > 0 && !stopping) {
+        while (!pending.isEmpty() && demand.get() > 0 && !stopping && redelivery.fatal() == null) {
             Received<V> r = pending.poll();
-            r.markEmitted();
+            if (!r.markEmitted()) {
+                continue; // settled or revoked while it waited
+            }
             demand.decrementAndGet();
             stats.emitted.incrementAndGet();
             sink.next(r);
         }
     }
 
-    /** Paused while records wait for demand; the poll keeps going either way. */
+    /**
+     * All partitions are paused while records wait for demand; otherwise those whose window of
+     * unsettled records is full. The poll keeps going either way, so the group keeps the member.
+     */
     private void updatePause() {
-        boolean want = !pending.isEmpty() || demand.get() <= 0;
         Set<TopicPartition> assigned = consumer.assignment();
-        if (want) {
-            if (!paused || !consumer.paused().containsAll(assigned)) {
-                consumer.pause(assigned);
-                if (!paused) {
-                    stats.pauses.incrementAndGet();
-                }
-                paused = true;
+        boolean noDemand = !pending.isEmpty() || demand.get() <= 0;
+        if (noDemand && !pausedForDemand) {
+            stats.pauses.incrementAndGet();
+        }
+        pausedForDemand = noDemand;
+        Set<TopicPartition> want = new HashSet<>();
+        for (TopicPartition tp : assigned) {
+            PartitionWindow<V> w = windows.get(tp);
+            boolean full = w != null && w.isFull(stats);
+            if (noDemand || full) {
+                want.add(tp);
             }
-        } else if (paused) {
-            consumer.resume(consumer.paused());
-            paused = false;
+        }
+        Set<TopicPartition> paused = consumer.paused();
+        Set<TopicPartition> resume = new HashSet<>(paused);
+        resume.removeAll(want);
+        want.removeAll(paused);
+        if (!want.isEmpty()) {
+            consumer.pause(want);
+        }
+        if (!resume.isEmpty()) {
+            consumer.resume(resume);
         }
     }
 
-    /** Offsets after the contiguous acked prefix of each partition in {@code partitions}. */
-    private Map<TopicPartition, OffsetAndMetadata> ackedPrefix(Collection<TopicPartition> partitions) {
+    // ---- commits, close, rebalance
+
+    private Map<TopicPartition, OffsetAndMetadata> settledPrefix(Collection<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (TopicPartition tp : partitions) {
-            ArrayDeque<Received<V>> queue = uncommitted.get(tp);
-            if (queue == null) {
-                continue;
-            }
-            Received<V> last = null;
-            long n = 0;
-            while (!queue.isEmpty() && queue.peek().isAcked()) {
-                last = queue.poll();
-                n++;
-            }
-            if (last != null) {
-                offsets.put(tp, new OffsetAndMetadata(last.offset() + 1));
-                stats.committed.addAndGet(n);
+            PartitionWindow<V> w = windows.get(tp);
+            long next = w == null ? -1 : w.takeSettledPrefix(stats);
+            if (next >= 0) {
+                offsets.put(tp, new OffsetAndMetadata(next));
             }
         }
         return offsets;
     }
 
-    private void commitAcked(boolean sync) {
-        lastCommitNanos = System.nanoTime();
-        Map<TopicPartition, OffsetAndMetadata> offsets = ackedPrefix(uncommitted.keySet());
+    private void commitSettled(boolean sync) {
+        lastCommitNs = time.nanoseconds();
+        Map<TopicPartition, OffsetAndMetadata> offsets = settledPrefix(windows.keySet());
         if (offsets.isEmpty()) {
             return;
         }
@@ -211,33 +243,38 @@ final class ConsumerLoop<V> implements Runnable {
         }
     }
 
-    /** Hands out nothing more; waits (polling, so the group keeps us) for records in user hands. */
+    /**
+     * Hands out nothing more; waits (polling, so the group keeps us) for records in user hands and
+     * dead letters being written. Records waiting for a retry are left for the next owner.
+     */
     private void drainForClose() {
         for (Received<V> r : pending) {
             r.discardPending();
         }
         pending.clear();
+        redelivery.clear();
         consumer.pause(consumer.assignment());
-        long deadline = System.nanoTime() + o.closeTimeout.toNanos();
-        while (outstanding() > 0 && System.nanoTime() < deadline) {
+        Timer timer = time.timer(o.closeTimeout);
+        while (outstanding() > 0 && !timer.isExpired()) {
             consumer.poll(PAUSED_POLL); // paused: returns nothing, serves callbacks and heartbeats
-            if (System.nanoTime() - lastCommitNanos >= o.commitInterval.toNanos()) {
-                commitAcked(false);
+            redelivery.clear(); // no more retries
+            if (time.nanoseconds() - lastCommitNs >= o.commitInterval.toNanos()) {
+                commitSettled(false);
             }
         }
-        commitAcked(true);
+        commitSettled(true);
         long left = 0;
-        for (ArrayDeque<Received<V>> q : uncommitted.values()) {
-            left += q.size();
+        for (PartitionWindow<V> w : windows.values()) {
+            left += w.size();
         }
         stats.uncommittedAtClose.addAndGet(left);
-        uncommitted.clear(); // counted once: close() revokes the partitions again
+        windows.clear(); // counted once: close() revokes the partitions again
     }
 
     private long outstanding() {
         long n = 0;
-        for (ArrayDeque<Received<V>> q : uncommitted.values()) {
-            for (Received<V> r : q) {
+        for (PartitionWindow<V> w : windows.values()) {
+            for (Received<V> r : w) {
                 if (r.isOutstanding()) {
                     n++;
                 }
@@ -261,18 +298,21 @@ final class ConsumerLoop<V> implements Runnable {
     private void forget(Collection<TopicPartition> partitions) {
         stats.rebalances.incrementAndGet();
         for (TopicPartition tp : partitions) {
-            ArrayDeque<Received<V>> q = uncommitted.remove(tp);
-            if (q != null) {
-                stats.uncommittedAtClose.addAndGet(q.size());
+            PartitionWindow<V> w = windows.remove(tp);
+            if (w != null) {
+                stats.uncommittedAtClose.addAndGet(w.size());
+                for (Received<V> r : w) {
+                    r.revoke();
+                }
             }
         }
         for (Iterator<Received<V>> it = pending.iterator(); it.hasNext(); ) {
             Received<V> r = it.next();
             if (partitions.contains(new TopicPartition(r.topic(), r.partition()))) {
-                r.discardPending();
                 it.remove();
             }
         }
+        // revoked records waiting for a retry are skipped when due: they are no longer WAITING_RETRY
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -281,7 +321,7 @@ final class ConsumerLoop<V> implements Runnable {
             if (partitions.isEmpty()) {
                 return;
             }
-            Map<TopicPartition, OffsetAndMetadata> offsets = ackedPrefix(partitions);
+            Map<TopicPartition, OffsetAndMetadata> offsets = settledPrefix(partitions);
             if (!offsets.isEmpty()) {
                 try {
                     consumer.commitSync(offsets, Duration.ofSeconds(10));
@@ -299,7 +339,7 @@ final class ConsumerLoop<V> implements Runnable {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            if (paused) {
+            if (pausedForDemand) {
                 consumer.pause(partitions);
             }
         }

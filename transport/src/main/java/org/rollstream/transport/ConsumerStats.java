@@ -6,9 +6,13 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ConsumerStats {
     final AtomicLong polled = new AtomicLong();
     final AtomicLong emitted = new AtomicLong();
+    final AtomicLong decodeFailures = new AtomicLong();
     final AtomicLong deadLettered = new AtomicLong();
+    final AtomicLong retried = new AtomicLong();
+    final AtomicLong timedOut = new AtomicLong();
     final AtomicLong committed = new AtomicLong();
     final AtomicLong pauses = new AtomicLong();
+    final AtomicLong windowPauses = new AtomicLong();
     final AtomicLong rebalances = new AtomicLong();
     final AtomicLong uncommittedAtClose = new AtomicLong();
 
@@ -17,14 +21,32 @@ public final class ConsumerStats {
         return polled.get();
     }
 
-    /** Records handed downstream. */
+    /** Deliveries handed downstream (a retried record counts once per delivery). */
     public long emitted() {
         return emitted.get();
     }
 
-    /** Records that failed to decode and went to the DLQ. */
+    /** Records whose value failed to decode (they are dead-lettered, never handed out). */
+    public long decodeFailures() {
+        return decodeFailures.get();
+    }
+
+    /**
+     * Dead letters written for this consumer's records, for any reason: failed decoding, a
+     * {@link org.rollstream.transport.errors.BadRecordException}, retries used up.
+     */
     public long deadLettered() {
         return deadLettered.get();
+    }
+
+    /** Deliveries scheduled again after a retriable failure or a processing timeout. */
+    public long retried() {
+        return retried.get();
+    }
+
+    /** Deliveries neither acked nor nacked within the processing timeout. */
+    public long timedOut() {
+        return timedOut.get();
     }
 
     /** Records whose offsets were committed. */
@@ -35,6 +57,11 @@ public final class ConsumerStats {
     /** Times the partitions were paused for lack of demand. */
     public long pauses() {
         return pauses.get();
+    }
+
+    /** Times a partition was paused because its window of unsettled records was full. */
+    public long windowPauses() {
+        return windowPauses.get();
     }
 
     /** Partition revocations or losses seen. */
@@ -52,7 +79,9 @@ public final class ConsumerStats {
 
     @Override
     public String toString() {
-        return "polled=" + polled + " emitted=" + emitted + " deadLettered=" + deadLettered + " committed="
-                + committed + " pauses=" + pauses + " rebalances=" + rebalances + " uncommittedAtClose=" + uncommittedAtClose;
+        return "polled=" + polled + " emitted=" + emitted + " decodeFailures=" + decodeFailures
+                + " deadLettered=" + deadLettered + " retried=" + retried + " timedOut=" + timedOut
+                + " committed=" + committed + " pauses=" + pauses + " windowPauses=" + windowPauses
+                + " rebalances=" + rebalances + " uncommittedAtClose=" + uncommittedAtClose;
     }
 }

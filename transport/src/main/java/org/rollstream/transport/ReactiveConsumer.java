@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
+import org.rollstream.transport.time.Time;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.scheduler.Scheduler;
@@ -15,18 +16,35 @@ import reactor.core.scheduler.Schedulers;
  * A demand-driven {@link Flux} over a plain {@code KafkaConsumer} in a consumer group.
  *
  * <ul>
- *   <li>One thread owns the consumer (it is not thread-safe) and only polls, decodes and commits;
- *       records reach user code on the delivery scheduler, so slow processing never stalls polling.</li>
+ *   <li>One thread owns the consumer (it is not thread-safe) and only polls, decodes, pauses and
+ *       commits; records reach user code on the delivery scheduler, so slow processing never
+ *       stalls polling. Nothing on that thread waits for a dead letter or an admin call once
+ *       polling has started.</li>
+ *   <li>Start-up, before the first poll: the cluster must answer within 10 s, and a missing
+ *       {@code <topic>.dlq} is created, so a dead letter never waits for a topic.</li>
  *   <li>Backpressure: when downstream has no demand the assigned partitions are paused and the
  *       thread keeps polling (so the group keeps the member); they resume when demand returns.
  *       At most {@code maxBuffered} records wait between the poll thread and user code.</li>
- *   <li>Offsets are committed only for the contiguous acked prefix of each partition, every
+ *   <li>Bounded memory: per partition at most {@code ackWindow} records between the committed
+ *       position and the newest polled one are held (plus at most one poll's worth, up to
+ *       {@code max.poll.records}); when the window is full the partition is paused until its
+ *       oldest records are settled, so one slow record cannot make memory grow.</li>
+ *   <li>Every handed-out record must be settled with {@link Received#ack()} or
+ *       {@link Received#nack(Throwable)}; see {@link Received} for what each kind of error does.
+ *       Retriable failures, and records not settled within {@code processingTimeout} of reaching
+ *       user code, are delivered again after a backoff ({@link RetryPolicy}), then dead-lettered:
+ *       a record is never stuck, and commits move past it.</li>
+ *   <li>Offsets are committed only for the contiguous settled prefix of each partition, every
  *       {@code commitInterval}, synchronously when partitions are revoked, and on close.</li>
  *   <li>Records whose value fails to decode go to {@code <topic>.dlq} with the original bytes and
- *       never reach downstream; they count as acked once the dead letter is written.</li>
+ *       never reach downstream; they count as settled once the dead letter is written.</li>
  *   <li>Cancelling the Flux or {@link #close()} is graceful: no new records are handed out,
- *       records already in user hands get up to {@code closeTimeout} to be acked, acked offsets
- *       are committed, then the consumer leaves the group.</li>
+ *       records already in user hands get up to {@code closeTimeout} to be settled, settled
+ *       offsets are committed, then the consumer leaves the group. Records waiting for a retry
+ *       are left uncommitted for the next owner.</li>
+ *   <li>Errors: a fatal {@code nack}, a dead letter that cannot be written after retries, an
+ *       unreachable cluster or a consumer failure end the Flux with that error, after the same
+ *       graceful close. A bad record never does.</li>
  * </ul>
  * A ReactiveConsumer serves one subscription; create a new one to consume again.
  */
@@ -60,7 +78,9 @@ public final class ReactiveConsumer<V> implements AutoCloseable {
         @SuppressWarnings({"unchecked", "rawtypes"})
         Class<Received<V>> type = (Class) Received.class;
         // discard hook: records still queued for delivery at cancel are not waited for at close
+        // the processing deadline starts as user code receives the record, not while it is queued
         return polled.publishOn(options.deliveryScheduler, options.maxBuffered)
+                .doOnNext(r -> r.markDelivered(loop.deadlineFromNow()))
                 .doOnDiscard(type, Received::discard);
     }
 
@@ -89,6 +109,10 @@ public final class ReactiveConsumer<V> implements AutoCloseable {
         DeadLetterPublisher deadLetters;
         boolean ownsDeadLetters;
         int maxBuffered = 256;
+        int ackWindow = 1024;
+        RetryPolicy retry = RetryPolicy.DEFAULT;
+        Duration processingTimeout = Duration.ofMinutes(5);
+        Time time = Time.SYSTEM;
         Duration commitInterval = Duration.ofMillis(200);
         Duration closeTimeout = Duration.ofSeconds(10);
         Duration pollTimeout = Duration.ofMillis(100);
@@ -119,7 +143,7 @@ public final class ReactiveConsumer<V> implements AutoCloseable {
             return this;
         }
 
-        /** Where decode failures and {@link Received#fail} go; by default one owned by this consumer. */
+        /** Where dead letters go; by default a publisher owned by this consumer. */
         public Builder<V> deadLetters(DeadLetterPublisher publisher) {
             o.deadLetters = publisher;
             return this;
@@ -131,6 +155,44 @@ public final class ReactiveConsumer<V> implements AutoCloseable {
                 throw new IllegalArgumentException("maxBuffered must be positive");
             }
             o.maxBuffered = records;
+            return this;
+        }
+
+        /**
+         * Records of one partition that may be held between its committed position and the newest
+         * polled record (default 1024); when reached, the partition is paused until its oldest
+         * records are settled.
+         */
+        public Builder<V> ackWindow(int records) {
+            if (records < 1) {
+                throw new IllegalArgumentException("ackWindow must be positive");
+            }
+            o.ackWindow = records;
+            return this;
+        }
+
+        /** How often and after what waits retriable failures are delivered again; default {@link RetryPolicy#DEFAULT}. */
+        public Builder<V> retry(RetryPolicy policy) {
+            o.retry = Objects.requireNonNull(policy);
+            return this;
+        }
+
+        /**
+         * How long user code may hold a record without settling it (default 5 minutes); after that
+         * the delivery counts as a retriable failure. Size it above the longest legitimate wait,
+         * e.g. an actor holding prompts until a policy version arrives.
+         */
+        public Builder<V> processingTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("processingTimeout must be positive");
+            }
+            o.processingTimeout = timeout;
+            return this;
+        }
+
+        /** The clock of deadlines, backoffs and commit intervals; tests pass a ManualTime. */
+        public Builder<V> time(Time time) {
+            o.time = Objects.requireNonNull(time);
             return this;
         }
 
@@ -161,7 +223,7 @@ public final class ReactiveConsumer<V> implements AutoCloseable {
             }
             if (o.deadLetters == null) {
                 String who = o.clientId != null ? o.clientId : o.groupId;
-                o.deadLetters = new DeadLetterPublisher(o.settings, who);
+                o.deadLetters = new DeadLetterPublisher(ReactiveProducer.create(o.settings, who + "-dlq"), true, who, o.time);
                 o.ownsDeadLetters = true;
             }
             return new ReactiveConsumer<>(o);

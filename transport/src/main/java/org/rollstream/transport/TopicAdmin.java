@@ -3,6 +3,7 @@ package org.rollstream.transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,28 +17,64 @@ import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.Topics.TopicSpec;
+import org.rollstream.transport.time.Time;
+import org.rollstream.transport.time.Timer;
 
-/** Topic administration: create what is missing, describe the cluster. */
+/**
+ * Topic administration: create what is missing (every topic together with its dead-letter topic),
+ * describe the cluster. Its calls block (each bounded by 30 s): use it at start-up, never on a poll
+ * thread or a Reactor worker.
+ */
 public final class TopicAdmin implements AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String DLQ_SUFFIX = Topics.dlq("");
 
     private final Admin admin;
+    private final Time time;
 
     public TopicAdmin(KafkaSettings settings) {
+        this(settings, Time.SYSTEM);
+    }
+
+    /** @param time the clock of the wait for new partitions' leaders */
+    public TopicAdmin(KafkaSettings settings, Time time) {
         this.admin = Admin.create(settings.adminProps());
+        this.time = time;
     }
 
     /**
-     * Creates every topic that does not exist yet with its partitions and configs; existing topics
-     * are left as they are (a running cluster's settings win). Replication follows the broker default.
+     * How a dead-letter topic is created: one partition (dead letters are few and read in order),
+     * records as large as the largest data record, kept until deleted by hand.
+     */
+    public static TopicSpec deadLetterSpec(String topic) {
+        return new TopicSpec(Topics.dlq(topic), 1, Map.of(
+                "max.message.bytes", Integer.toString(Topics.MAX_MESSAGE_BYTES), "retention.ms", "-1"));
+    }
+
+    /**
+     * Creates every topic that does not exist yet with its partitions and configs, and with each
+     * topic its dead-letter topic {@code <topic>.dlq} ({@link #deadLetterSpec} unless {@code specs}
+     * names it), so dead letters never need an admin call later. Existing topics are left as they
+     * are (a running cluster's settings win). Replication follows the broker default. Returns once
+     * every created partition is served by its leader.
      *
      * @return the names that were created now
      */
     public List<String> ensureTopics(Collection<TopicSpec> specs) {
+        Map<String, TopicSpec> wanted = new LinkedHashMap<>();
+        for (TopicSpec spec : specs) {
+            wanted.put(spec.name(), spec);
+        }
+        for (TopicSpec spec : specs) {
+            if (!spec.name().endsWith(DLQ_SUFFIX)) {
+                wanted.putIfAbsent(Topics.dlq(spec.name()), deadLetterSpec(spec.name()));
+            }
+        }
         Set<String> existing = call(admin.listTopics().names());
         List<NewTopic> missing = new ArrayList<>();
-        for (TopicSpec spec : specs) {
+        for (TopicSpec spec : wanted.values()) {
             if (!existing.contains(spec.name())) {
                 missing.add(new NewTopic(spec.name(), Optional.of(spec.partitions()), Optional.empty())
                         .configs(spec.configs()));
@@ -76,19 +113,18 @@ public final class TopicAdmin implements AutoCloseable {
      * lookup is answered by the leader only, so its success means the partitions are open.
      */
     private void awaitLeaders(List<String> topics) {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        Timer timer = time.timer(TIMEOUT);
         while (true) {
             try {
                 probeLeaders(topics);
                 return;
             } catch (KafkaAdminException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)
-                        || System.nanoTime() > deadline) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || timer.isExpired()) {
                     throw e;
                 }
             }
             try {
-                Thread.sleep(20);
+                time.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new KafkaAdminException("interrupted", e);
@@ -105,6 +141,17 @@ public final class TopicAdmin implements AutoCloseable {
         call(admin.listOffsets(latest).all());
     }
 
+    /**
+     * Creates the dead-letter topic of each of {@code topics} that lacks one; for consumers of
+     * topics created by someone else (an operator, an older release).
+     *
+     * @return the names that were created now
+     */
+    public List<String> ensureDeadLetterTopics(Collection<String> topics) {
+        return ensureTopics(topics.stream().map(TopicAdmin::deadLetterSpec).toList());
+    }
+
+    /** Creates one topic (and its dead-letter topic) when missing; see {@link #ensureTopics}. */
     public List<String> ensureTopic(String name, int partitions, Map<String, String> configs) {
         return ensureTopics(List.of(new TopicSpec(name, partitions, configs)));
     }

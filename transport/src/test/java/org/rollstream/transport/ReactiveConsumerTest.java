@@ -11,29 +11,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.rollstream.broker.EmbeddedKafka;
+import org.rollstream.testsupport.Await;
+import org.rollstream.testsupport.SharedBroker;
+import org.rollstream.transport.errors.BadRecordException;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Schedulers;
 
 /** The bridge against a real in-process broker: demand, pausing, commits of acked prefixes. */
+@ExtendWith(SharedBroker.class)
 class ReactiveConsumerTest {
-    static EmbeddedKafka kafka;
     static KafkaSettings settings;
 
     @BeforeAll
-    static void startBroker() {
-        long t0 = System.nanoTime();
-        kafka = EmbeddedKafka.start(null);
-        System.out.printf("embedded broker at %s ready in %d ms%n", kafka.bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
-        settings = kafka.settings();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
+    static void connect(EmbeddedKafka kafka) {
+        settings = KafkaSettings.of(kafka.bootstrapServers());
     }
 
     static void produce(String topic, int n) {
@@ -100,19 +95,28 @@ class ReactiveConsumerTest {
     }
 
     @Test
-    void failedRecordsAreDeadLetteredThenAcked() {
+    void badRecordsGoStraightToTheDlqAndCountAsDone() {
         try (TopicAdmin admin = new TopicAdmin(settings)) {
             admin.ensureTopic("failing", 1, Map.of());
         }
         produce("failing", 20);
+        Map<Integer, Integer> deliveries = new ConcurrentHashMap<>();
         ReactiveConsumer<Integer> consumer = ReactiveConsumer.builder(settings, "failing-group", ReactiveConsumerTest::decode)
-                .topics("failing").clientId("failing-test").build();
-        consumer.receive().concatMap(r -> r.value() % 5 == 0
-                        ? r.fail(new IllegalStateException("cannot score " + r.value())).thenReturn(r)
-                        : reactor.core.publisher.Mono.fromRunnable(r::ack).thenReturn(r))
-                .take(20).blockLast(Duration.ofSeconds(30));
+                .topics("failing").clientId("failing-test").retry(new RetryPolicy(3, Duration.ZERO, Duration.ZERO)).build();
+        consumer.receive().doOnNext(r -> {
+            deliveries.merge(r.value(), 1, Integer::sum);
+            if (r.value() % 5 == 0) {
+                r.nack(new BadRecordException("cannot score " + r.value()));
+            } else {
+                r.ack();
+            }
+        }).take(20).blockLast(Duration.ofSeconds(30));
+        Await.until(() -> consumer.stats().deadLettered() == 4, consumer.stats()::toString, Duration.ofSeconds(30));
         consumer.close();
-        assertEquals(20, consumer.stats().committed(), "dead-lettered records count as done");
+        assertEquals(20, consumer.stats().committed(), "dead-lettered records count as done: " + consumer.stats());
+        assertEquals(0, consumer.stats().retried(), "a bad record is never retried");
+        assertEquals(20, deliveries.size());
+        deliveries.forEach((v, n) -> assertEquals(1, n, "deliveries of " + v));
 
         var codec = DeadLetterPublisher.codec();
         ReactiveConsumer<org.rollstream.schemas.records.DeadLetter> dlq = ReactiveConsumer
@@ -123,7 +127,7 @@ class ReactiveConsumerTest {
         assertEquals(4, letters.size());
         for (var letter : letters) {
             assertEquals(DeadLetterPublisher.STAGE_PROCESS, letter.getStage());
-            assertEquals(IllegalStateException.class.getName(), letter.getErrorClass());
+            assertEquals(BadRecordException.class.getName(), letter.getErrorClass());
             assertTrue(letter.getReason().startsWith("cannot score "), letter.getReason());
             assertEquals("failing-test", letter.getFailedBy());
         }

@@ -9,21 +9,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.function.Function;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rollstream.reward.RewardConfig;
 import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.records.Completion;
@@ -41,31 +36,28 @@ import org.rollstream.transport.DeadLetterPublisher;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.TopicAdmin;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.rollstream.broker.EmbeddedKafka;
+import org.rollstream.testsupport.Await;
+import org.rollstream.testsupport.SharedBroker;
+import org.rollstream.testsupport.TopicReader;
 
 /** The scorer against a real in-process broker: scored groups with hand-computed values, dead letters with reasons. */
 @Timeout(90)
+@ExtendWith(SharedBroker.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // later tests' new consumer groups re-read earlier groups
 class ScorerServiceTest {
     static final AvroCodec<SampledGroup> SAMPLED = AvroCodec.of(SampledGroup.class);
     static final AvroCodec<ScoredGroup> SCORED = AvroCodec.of(ScoredGroup.class);
     static final double EPS = 1e-9;
 
-    static EmbeddedKafka kafka;
     static KafkaSettings settings;
 
     @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(null);
-        settings = kafka.settings();
+    static void startBroker(EmbeddedKafka kafka) {
+        settings = KafkaSettings.of(kafka.bootstrapServers());
         try (TopicAdmin admin = new TopicAdmin(settings)) {
             admin.ensureTopics(Topics.all(2));
         }
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
     }
 
     @Test
@@ -203,23 +195,7 @@ class ScorerServiceTest {
 
     /** Reads a topic from the beginning until every key was seen; keyed by record key (last wins). */
     static <V> Map<String, V> readUntil(String topic, List<String> keys, Function<byte[], V> decode) {
-        Properties p = settings.consumerProps("unused");
-        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        Map<String, V> out = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> tps = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
-            while (!out.keySet().containsAll(keys) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    out.put(new String(r.key()), decode.apply(r.value()));
-                }
-            }
-        }
-        assertTrue(out.keySet().containsAll(keys), "records on " + topic + ": " + out.keySet() + ", wanted " + keys);
-        return out;
+        return TopicReader.readUntil(settings.bootstrapServers(), topic, keys, decode, Duration.ofSeconds(45));
     }
 
     static void assertReason(Map<String, DeadLetter> dead, String key, String expected) {
@@ -236,15 +212,6 @@ class ScorerServiceTest {
     }
 
     static void awaitTrue(java.util.function.BooleanSupplier ok, java.util.function.Supplier<String> what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!ok.getAsBoolean() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        assertTrue(ok.getAsBoolean(), what.get());
+        Await.until(ok, what, Duration.ofSeconds(20));
     }
 }

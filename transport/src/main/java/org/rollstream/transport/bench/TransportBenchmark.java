@@ -10,12 +10,12 @@ import java.util.Random;
 import java.util.function.Function;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.rollstream.schemas.Topics;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveConsumer;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.Received;
 import org.rollstream.transport.TopicAdmin;
-import org.rollstream.transport.broker.EmbeddedKafka;
 import reactor.core.publisher.Flux;
 
 /**
@@ -59,13 +59,8 @@ public final class TransportBenchmark {
     private TransportBenchmark() {
     }
 
-    /** Runs against {@code settings}, or an embedded broker started for the purpose when null. */
+    /** Runs against the cluster of {@code settings} ({@code rollstream bench transport} starts an embedded one). */
     public static Report run(KafkaSettings settings, Config config) {
-        if (settings == null) {
-            try (EmbeddedKafka kafka = EmbeddedKafka.start(null)) {
-                return run(kafka.settings(), config);
-            }
-        }
         settings.verifyReachable(Duration.ofSeconds(10));
         // one unreported warm-up run, so the JIT of client and broker does not count as transport cost
         runOnce(settings, config, "bench.transport.warmup." + System.nanoTime());
@@ -84,7 +79,7 @@ public final class TransportBenchmark {
             try {
                 return measure(settings, config, topic);
             } finally {
-                admin.deleteTopics(List.of(topic)); // keep the disk small across runs
+                admin.deleteTopics(List.of(topic, Topics.dlq(topic))); // keep the disk small across runs
             }
         }
     }
@@ -121,7 +116,7 @@ public final class TransportBenchmark {
         return new Rate(mid, mid * recordBytes / (1024.0 * 1024.0));
     }
 
-    /** {@code [--bootstrap-servers HOST:PORT] [--runs N] [--records N] [--record-bytes N] [--partitions N]} */
+    /** {@code --bootstrap-servers HOST:PORT [--runs N] [--records N] [--record-bytes N] [--partitions N]} */
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
                 System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
@@ -138,7 +133,10 @@ public final class TransportBenchmark {
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " in " + Arrays.toString(args));
             }
         }
-        Report report = run(bootstrap == null ? null : KafkaSettings.of(bootstrap), new Config(runs, records, bytes, partitions));
+        if (bootstrap == null) {
+            throw new IllegalArgumentException("--bootstrap-servers is required (rollstream bench transport starts a broker itself)");
+        }
+        Report report = run(KafkaSettings.of(bootstrap), new Config(runs, records, bytes, partitions));
         System.out.println(report);
     }
 }

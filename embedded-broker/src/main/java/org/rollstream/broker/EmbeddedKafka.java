@@ -1,4 +1,4 @@
-package org.rollstream.transport.broker;
+package org.rollstream.broker;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,16 +11,19 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
-import org.rollstream.transport.KafkaSettings;
 
 /**
  * A single-node Apache Kafka KRaft cluster (broker and controller in one node) on free loopback
@@ -85,7 +88,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
             String bootstrap = "127.0.0.1:" + brokerPort;
-            KafkaSettings.of(bootstrap).verifyReachable(Duration.ofSeconds(30));
+            awaitAnswering(bootstrap, Duration.ofSeconds(30));
             return new EmbeddedKafka(server, dir, temp, bootstrap);
         } catch (Exception e) {
             if (server != null) {
@@ -148,6 +151,16 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .run();
     }
 
+    /** Returns once the broker answers a cluster description; kafka-clients only, so roles' transport stays out. */
+    private static void awaitAnswering(String bootstrap, Duration timeout) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        int ms = (int) timeout.toMillis();
+        try (Admin admin = Admin.create(p)) {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms)).clusterId().get(ms + 1000L, TimeUnit.MILLISECONDS);
+        }
+    }
+
     private static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
@@ -159,10 +172,6 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return bootstrapServers;
-    }
-
-    public KafkaSettings settings() {
-        return KafkaSettings.of(bootstrapServers);
     }
 
     public Path dataDir() {
