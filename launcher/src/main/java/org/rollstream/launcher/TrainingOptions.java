@@ -64,8 +64,14 @@ final class TrainingOptions {
     @Option(names = "--clip-high", defaultValue = "0.28", description = "ε_high, clip-higher (default: ${DEFAULT-VALUE}).")
     double clipHigh;
 
-    @Option(names = "--importance-cap", defaultValue = "2.0", description = "c of the truncated importance weight min(π_old/μ, c); 0 disables (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--importance-cap", defaultValue = "2.0", description = "c of the truncated importance weight min(π_prox/μ, c) against the behaviour policy μ; 0 disables (default: ${DEFAULT-VALUE}).")
     double importanceCap;
+
+    @Option(names = "--mini-batches", paramLabel = "M", defaultValue = "1", description = "PPO mini-batches per step: the step's groups are split into M, one optimizer update each; 1 ≤ M ≤ --groups-per-step (default: ${DEFAULT-VALUE}).")
+    int miniBatches;
+
+    @Option(names = "--ppo-epochs", paramLabel = "E", defaultValue = "1", description = "PPO passes over a step's mini-batches; a step makes M·E updates, each clipped against the policy at the step's start (default: ${DEFAULT-VALUE}).")
+    int ppoEpochs;
 
     @Option(names = "--aggregation", defaultValue = "TOKEN_MEAN", description = "Loss aggregation: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Aggregation aggregation;
@@ -115,8 +121,21 @@ final class TrainingOptions {
     }
 
     GrpoConfig grpo() {
-        return new GrpoConfig(groupsPerStep, maxStaleness, clipLow, clipHigh, klBeta, importanceCap, aggregation,
-                !noDynamicSampling, learningRate, 0.0, maxGradNorm, publishEvery);
+        if (miniBatches < 1) {
+            throw new UsageException("--mini-batches must be at least 1, got " + miniBatches);
+        }
+        if (ppoEpochs < 1) {
+            throw new UsageException("--ppo-epochs must be at least 1, got " + ppoEpochs);
+        }
+        if (miniBatches > groupsPerStep) {
+            throw new UsageException("--mini-batches " + miniBatches + " exceeds --groups-per-step " + groupsPerStep
+                    + ": a mini-batch holds whole groups");
+        }
+        return GrpoConfig.builder().groupsPerStep(groupsPerStep).maxStaleness(maxStaleness).clipLow(clipLow)
+                .clipHigh(clipHigh).klBeta(klBeta).importanceCap(importanceCap).aggregation(aggregation)
+                .dynamicSampling(!noDynamicSampling).learningRate(learningRate).weightDecay(0.0)
+                .maxGradNorm(maxGradNorm).publishEvery(publishEvery).miniBatches(miniBatches).ppoEpochs(ppoEpochs)
+                .build();
     }
 
     LearnerConfig learnerConfig() {

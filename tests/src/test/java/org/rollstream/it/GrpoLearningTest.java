@@ -3,6 +3,8 @@ package org.rollstream.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +27,6 @@ import org.rollstream.policy.ModelSpec;
 import org.rollstream.reward.GroupAdvantages;
 import org.rollstream.reward.service.ScorerConfig;
 import org.rollstream.schemas.Topics;
-import org.rollstream.schemas.records.MetricEvent;
 import org.rollstream.tasks.TaskRegistry;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.TopicAdmin;
@@ -35,6 +36,17 @@ import org.rollstream.transport.TopicAdmin;
  * and learner as separate services) raises the learner's own held-out accuracy on arithmetic by at
  * least 20 points (or to 90% when the cold start is already above 70%), synchronously (η = 0) and
  * asynchronously (η = 2).
+ *
+ * <p>The cold start is reproducible: model init, data and data order are seeded, and it runs with
+ * one libtorch intra-op thread, because with two threads the same seed gave different SFT losses
+ * from run to run (measured: they part in the 7th digit within 25 steps) and so a cold-start
+ * accuracy that wandered by several points, which the gain is measured from. With one thread, 300
+ * steps gave bit-identical losses and weights in two JVMs. The GRPO runs stay asynchronous and
+ * therefore vary; they run with the usual threads.
+ *
+ * <p>Staleness is not asserted here: the learner's per-step figure covers only groups its gate
+ * already admitted, so it could not exceed η whatever the actors did. It belongs in a check over
+ * the audit log against the versions actors stamped on their groups.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class GrpoLearningTest {
@@ -47,7 +59,10 @@ class GrpoLearningTest {
     static double coldAccuracy;
 
     static LearnerConfig config(Path runDir, String runId, int eta, int sftSteps, int grpoSteps, Path init) {
-        GrpoConfig grpo = new GrpoConfig(8, eta, 0.2, 0.28, 0.005, 2.0, Aggregation.TOKEN_MEAN, true, 1e-4, 0.0, 1.0, 1);
+        GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(8).maxStaleness(eta).clipLow(0.2).clipHigh(0.28)
+                .klBeta(0.005).importanceCap(2.0).aggregation(Aggregation.TOKEN_MEAN).dynamicSampling(true)
+                .learningRate(1e-4).weightDecay(0.0).maxGradNorm(1.0).publishEvery(1).miniBatches(1).ppoEpochs(1)
+                .build();
         ColdStart coldStart = sftSteps == 0 ? ColdStart.none() : new ColdStart(sftSteps, 32, 2e-3, 0.05, 0.55);
         return new LearnerConfig(runDir, runId, "policy-" + runId, ModelSpec.preset("tiny"), "arithmetic", 7,
                 coldStart, grpo, grpoSteps, 20, 400, 20, 48, 60_000, init, null);
@@ -59,9 +74,14 @@ class GrpoLearningTest {
             admin.ensureTopics(Topics.all(4));
         }
         LearnerConfig cfg = config(dir.resolve("cold"), "cold", 0, SFT_STEPS, 0, null);
+        Engine.getInstance(); // libtorch loaded, so its thread setting can be read and restored
+        int threads = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(1); // reproducible reductions: see the class comment
         try (LearnerService learner = new LearnerService(kafka, cfg, CharTokenizer.builtin(), TaskRegistry.defaults(), null)) {
             LearnerService.Summary s = learner.run();
             coldAccuracy = s.coldStartAccuracy();
+        } finally {
+            JniUtils.setNumThreads(threads);
         }
         coldStart = cfg.weightsDir().resolve("v000000.safetensors");
         assertTrue(Files.exists(coldStart), "the cold start publishes version 0");
@@ -89,11 +109,5 @@ class GrpoLearningTest {
                 || (s.coldStartAccuracy() > 0.70 && s.finalAccuracy() >= 0.90);
         assertTrue(raised, String.format(Locale.ROOT, "GRPO must raise held-out accuracy by 20 points (or to 90%%): %.1f%% -> %.1f%%",
                 100 * s.coldStartAccuracy(), 100 * s.finalAccuracy()));
-        // no trained group lagged more than η versions
-        for (MetricEvent e : s.metrics()) {
-            if ("train".equals(e.getKind())) {
-                assertTrue(e.getValues().get("staleness") <= eta, "staleness " + e.getValues().get("staleness") + " > η " + eta);
-            }
-        }
     }
 }

@@ -3,39 +3,66 @@ package org.rollstream.learner.grpo;
 import ai.djl.ndarray.NDArray;
 
 /**
- * The GRPO objective on one batch of completions, as a loss to minimise.
+ * The decoupled GRPO/PPO objective on one mini-batch of completions, as a loss to minimise.
  *
- * <p>All per-token inputs are {@code (N, T)} arrays over completion positions; {@code mask} is 1 on
- * real completion tokens and 0 on padding. Per token:
+ * <p>All per-token inputs are {@code (N, T)} arrays over completion positions ({@code N}
+ * completions, {@code T} positions); {@code mask} is 1 on real completion tokens and 0 on padding;
+ * {@code advantages} is {@code (N)}. Three policies meet here: the one being trained ({@code logp},
+ * the only input that carries a gradient), the proximal one ({@code proxLogp}: the policy at the
+ * start of the step, so the ratio measures how far this step's earlier mini-batches and epochs
+ * have moved it) and the behaviour one ({@code behaviourLogp}: what the actor sampled with, maybe
+ * several versions older). Per token:
  * <pre>
- *   r      = exp(logp − oldLogp)
+ *   r      = exp(logp − proxLogp)
  *   pg     = −min(r·A, clip(r, 1−ε_low, 1+ε_high)·A)          clipped surrogate, clip-higher
- *   w      = min(exp(oldLogp − behaviourLogp), c)              truncated importance weight (no gradient)
+ *   w      = min(exp(proxLogp − behaviourLogp), c)             truncated importance weight (no gradient)
  *   kl     = exp(ref − logp) − (ref − logp) − 1                k3 estimator of KL(π‖π_ref)
  *   loss_t = w·pg + β·kl
  * </pre>
- * then aggregated by {@link Aggregation}. {@code w} corrects for actors that sampled with an
- * older policy than π_old (asynchronous rollouts); {@code c ≤ 0} disables it.
+ * then aggregated by {@link Aggregation}. {@code w} corrects for actors that sampled with an older
+ * policy than the proximal one (asynchronous rollouts); {@code c ≤ 0} or a null
+ * {@code behaviourLogp} disables it (w = 1).
  */
 public final class GrpoLoss {
     private GrpoLoss() {
     }
 
-    /** The loss and the diagnostics a learner reports. Arrays are scalars owned by the caller's manager. */
-    public record Result(NDArray loss, NDArray klMean, NDArray clipFraction, NDArray importanceWeightMean) {
+    /**
+     * The loss and its diagnostics. Every array is a scalar attached to the inputs' manager; only
+     * {@code loss} carries a graph.
+     *
+     * @param loss                 the aggregated loss
+     * @param klMean               mean k3 KL to the reference over real tokens
+     * @param clipFraction         share of real tokens where the clip is active: the clipped term is the
+     *                             smaller one, so the token passes no policy gradient (r &gt; 1+ε_high with
+     *                             A &gt; 0, or r &lt; 1−ε_low with A &lt; 0)
+     * @param importanceWeightMean mean of w over real tokens
+     * @param ratioMin             smallest r over real tokens
+     * @param ratioMax             largest r over real tokens
+     */
+    public record Result(NDArray loss, NDArray klMean, NDArray clipFraction, NDArray importanceWeightMean,
+                         NDArray ratioMin, NDArray ratioMax) {
     }
 
-    public static Result compute(NDArray logp, NDArray oldLogp, NDArray refLogp, NDArray behaviourLogp,
+    /**
+     * @param logp          (N, T) log-probs of the policy being trained, with gradient
+     * @param proxLogp      (N, T) proximal log-probs, no gradient
+     * @param refLogp       (N, T) reference log-probs, no gradient
+     * @param behaviourLogp (N, T) behaviour log-probs, or null for no importance weight
+     * @param mask          (N, T) 1 on completion tokens
+     * @param advantages    (N) one advantage per completion
+     */
+    public static Result compute(NDArray logp, NDArray proxLogp, NDArray refLogp, NDArray behaviourLogp,
                                  NDArray mask, NDArray advantages, GrpoConfig cfg) {
         NDArray adv = advantages.reshape(-1, 1);
-        NDArray ratio = logp.sub(oldLogp).exp();
+        NDArray ratio = logp.sub(proxLogp).exp();
         NDArray unclipped = ratio.mul(adv);
         NDArray clipped = ratio.clip(1.0 - cfg.clipLow(), 1.0 + cfg.clipHigh()).mul(adv);
         NDArray pg = unclipped.minimum(clipped).neg();
 
         NDArray weight;
         if (cfg.importanceCap() > 0 && behaviourLogp != null) {
-            weight = oldLogp.sub(behaviourLogp).exp().minimum(cfg.importanceCap()).stopGradient();
+            weight = truncatedWeight(proxLogp, behaviourLogp, cfg.importanceCap());
             pg = pg.mul(weight);
         } else {
             weight = ratio.onesLike().stopGradient();
@@ -47,10 +74,20 @@ public final class GrpoLoss {
         NDArray loss = aggregate(perToken, mask, cfg.aggregation());
         NDArray tokens = mask.sum().maximum(1f);
         NDArray klMean = kl.mul(mask).sum().div(tokens).stopGradient();
-        NDArray wasClipped = unclipped.sub(clipped).abs().gt(1e-12f).toType(mask.getDataType(), false);
-        NDArray clipFraction = wasClipped.mul(mask).sum().div(tokens).stopGradient();
-        NDArray weightMean = weight.mul(mask).sum().div(tokens);
-        return new Result(loss, klMean, clipFraction, weightMean);
+        // inside the clip range clip(r) is r bit for bit, so "strictly smaller" is exact
+        NDArray active = clipped.lt(unclipped).toType(mask.getDataType(), false);
+        NDArray clipFraction = active.mul(mask).sum().div(tokens).stopGradient();
+        NDArray weightMean = weight.mul(mask).sum().div(tokens).stopGradient();
+        NDArray r = ratio.stopGradient();
+        NDArray padding = mask.neg().add(1f).mul(1e30f);
+        NDArray ratioMin = r.add(padding).min();
+        NDArray ratioMax = r.sub(padding).max();
+        return new Result(loss, klMean, clipFraction, weightMean, ratioMin, ratioMax);
+    }
+
+    /** (N, T) {@code min(exp(prox − behaviour), c)} without gradient. */
+    public static NDArray truncatedWeight(NDArray proxLogp, NDArray behaviourLogp, double cap) {
+        return proxLogp.sub(behaviourLogp).exp().minimum(cap).stopGradient();
     }
 
     /** k3 estimator {@code exp(ref − logp) − (ref − logp) − 1}: unbiased for KL(π‖π_ref), never negative. */

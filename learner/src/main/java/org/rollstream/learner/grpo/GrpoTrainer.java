@@ -5,15 +5,30 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
 import org.rollstream.policy.DjlPolicy;
 
 /**
- * One GRPO optimizer step per batch of groups. π_old is the policy at the start of the step (one
- * update per exploration stage, as in DeepSeekMath), so the ratio starts at 1 and the clip only
- * matters through the truncated importance weight against the actors' behaviour log-probs.
+ * One GRPO step per batch of groups, with PPO mini-batches and epochs and the decoupled objective
+ * (as in AReaL).
+ *
+ * <p>A step splits its groups into M mini-batches of whole groups (M = {@code miniBatches}, fewer
+ * when the step has fewer groups) and, before any update, computes for each the proximal
+ * log-probs π_prox (the policy at the start of the step) and the reference log-probs, keeping no
+ * graph. It then makes E passes ({@code ppoEpochs}); each pass makes one optimizer update per
+ * mini-batch with {@link GrpoLoss}: ratio π/π_prox clipped with ε_low/ε_high, times the truncated
+ * weight min(π_prox/μ, c) against the actors' behaviour μ, plus β·k3 to the reference; the gradient
+ * is clipped by global norm before each update. With M = E = 1 the ratio is exactly 1 and only the
+ * weight corrects for staleness; with more updates the later ones see a moved policy and the clip
+ * bounds how far one step can go.
+ *
+ * <p>An update whose loss or gradient is not finite is not applied (its gradients are zeroed) and
+ * is counted in {@link #skippedSteps()}; the step goes on with the next mini-batch. The trainer
+ * is not thread-safe (DJL allows one gradient collector per JVM). Every array a step creates is
+ * closed before {@link #step} returns, on success or exception.
  */
 public final class GrpoTrainer {
     private final DjlPolicy policy;
@@ -23,9 +38,51 @@ public final class GrpoTrainer {
     private final int padId;
     private long skippedSteps;
 
-    /** Statistics of one step. */
+    /**
+     * What one optimizer update saw.
+     *
+     * @param epoch        0-based pass over the step's mini-batches
+     * @param miniBatch    0-based mini-batch within the pass
+     * @param tokens       real completion tokens of the mini-batch
+     * @param loss         the mini-batch loss before the update
+     * @param kl           mean k3 KL to the reference
+     * @param clipFraction share of tokens whose clip was active (see {@link GrpoLoss.Result})
+     * @param ratioMin     smallest π/π_prox over the mini-batch's tokens
+     * @param ratioMax     largest π/π_prox
+     * @param gradNorm     global gradient norm before clipping
+     * @param applied      false when the loss or gradient was not finite and the update was skipped
+     */
+    public record UpdateStats(int epoch, int miniBatch, int tokens, double loss, double kl, double clipFraction,
+                              double ratioMin, double ratioMax, double gradNorm, boolean applied) {
+    }
+
+    /**
+     * Statistics of one step.
+     *
+     * @param loss                   mean of the updates' losses
+     * @param kl                     token-weighted mean k3 KL to the reference over all updates
+     * @param clipFraction           token-weighted share of clip-active tokens over all updates
+     * @param importanceWeight       mean truncated weight min(π_prox/μ, c) over the step's tokens
+     * @param gradNorm               mean global gradient norm (before clipping) over the updates
+     * @param sequences              completions trained
+     * @param completionTokens       completion tokens trained
+     * @param meanReward             mean reward of the trained groups
+     * @param applied                true when every update of the step was applied
+     * @param importanceWeightMax    largest truncated weight
+     * @param cappedWeightFraction   share of tokens whose weight π_prox/μ exceeded c and was truncated
+     * @param mismatchKl             behaviour–proximal mismatch: mean over tokens of the k3 estimate of
+     *                               KL(μ‖π_prox), {@code exp(prox−μ) − (prox−μ) − 1}
+     * @param truncatedTokenFraction share of completion tokens cut off by the context length (not trained)
+     * @param ratioMin               smallest π/π_prox seen by any update
+     * @param ratioMax               largest π/π_prox seen by any update
+     * @param optimizerSteps         updates applied (M·E when none was skipped)
+     * @param updates                every update in order, epoch-major
+     */
     public record StepStats(double loss, double kl, double clipFraction, double importanceWeight, double gradNorm,
-                            int sequences, int completionTokens, double meanReward, boolean applied) {
+                            int sequences, int completionTokens, double meanReward, boolean applied,
+                            double importanceWeightMax, double cappedWeightFraction, double mismatchKl,
+                            double truncatedTokenFraction, double ratioMin, double ratioMax, int optimizerSteps,
+                            List<UpdateStats> updates) {
     }
 
     /** @param reference frozen reference policy for the KL term; may be null when β = 0 */
@@ -40,40 +97,158 @@ public final class GrpoTrainer {
         this.padId = padId;
     }
 
-    /** Steps whose loss or gradient was not finite; they were not applied. */
+    /** Optimizer updates whose loss or gradient was not finite; they were not applied. */
     public long skippedSteps() {
         return skippedSteps;
     }
 
+    /** Trains on {@code groups} (at least one) with M·E optimizer updates; see the class comment. */
     public StepStats step(List<TrainingGroup> groups) {
         if (groups.isEmpty()) {
             throw new IllegalArgumentException("a GRPO step needs at least one group");
         }
-        NDManager nd = policy.manager();
+        List<List<TrainingGroup>> parts = split(groups, Math.min(config.miniBatches(), groups.size()));
+        List<MiniBatch> batches = new ArrayList<>(parts.size());
+        try {
+            MismatchStats mismatch = MismatchStats.EMPTY;
+            int sequences = 0;
+            int tokens = 0;
+            int truncated = 0;
+            for (List<TrainingGroup> part : parts) {
+                MiniBatch mb = prepare(part);
+                batches.add(mb);
+                mismatch = mismatch.plus(mb.mismatch);
+                sequences += (int) mb.batch.rows();
+                tokens += mb.batch.completionTokens();
+                truncated += mb.batch.truncatedTokens();
+            }
+            List<UpdateStats> updates = new ArrayList<>(config.ppoEpochs() * batches.size());
+            for (int epoch = 0; epoch < config.ppoEpochs(); epoch++) {
+                for (int i = 0; i < batches.size(); i++) {
+                    updates.add(update(batches.get(i), epoch, i));
+                }
+            }
+            return summarise(groups, updates, mismatch, sequences, tokens, truncated);
+        } finally {
+            batches.forEach(MiniBatch::close);
+        }
+    }
+
+    /** Contiguous runs of whole groups, sizes differing by at most one. */
+    static List<List<TrainingGroup>> split(List<TrainingGroup> groups, int parts) {
+        List<List<TrainingGroup>> out = new ArrayList<>(parts);
+        int from = 0;
+        for (int i = 0; i < parts; i++) {
+            int size = groups.size() / parts + (i < groups.size() % parts ? 1 : 0);
+            out.add(groups.subList(from, from + size));
+            from += size;
+        }
+        return out;
+    }
+
+    /** One mini-batch's inputs and its fixed log-probs; owns the manager they live in. */
+    private static final class MiniBatch implements AutoCloseable {
+        final NDManager nd;
+        SequenceBatch batch;
+        NDArray prox;
+        NDArray ref;
+        MismatchStats mismatch;
+
+        MiniBatch(NDManager nd) {
+            this.nd = nd;
+        }
+
+        @Override
+        public void close() {
+            nd.close();
+        }
+    }
+
+    /** Lays out a mini-batch and computes π_prox and π_ref on it with the policy as it is now, keeping no graph. */
+    private MiniBatch prepare(List<TrainingGroup> part) {
+        MiniBatch mb = new MiniBatch(policy.manager().newSubManager());
+        try {
+            mb.batch = SequenceBatch.of(mb.nd, part, padId, policy.spec().contextLength());
+            // outside a gradient collector the engine records no graph; the scope frees the forward's temporaries
+            try (NDScope scope = new NDScope()) {
+                mb.prox = keep(policy.tokenLogProbs(mb.batch.tokens(), false).stopGradient(), mb.nd);
+                if (reference != null) {
+                    mb.ref = keep(reference.tokenLogProbs(mb.batch.tokens(), false).stopGradient(), mb.nd);
+                }
+            }
+            mb.mismatch = MismatchStats.of(mb.prox, mb.batch.behaviourLogProbs(), mb.batch.mask(),
+                    config.importanceCap());
+            return mb;
+        } catch (RuntimeException e) {
+            mb.close();
+            throw e;
+        }
+    }
+
+    private static NDArray keep(NDArray a, NDManager owner) {
+        NDScope.unregister(a);
+        a.attach(owner);
+        return a;
+    }
+
+    /** One optimizer update on one mini-batch; the forward graph dies with the scope. */
+    private UpdateStats update(MiniBatch mb, int epoch, int index) {
         try (NDScope scope = new NDScope()) {
-            SequenceBatch batch = SequenceBatch.of(nd, groups, padId, policy.spec().contextLength());
-            NDArray refLogp = reference == null ? null : reference.tokenLogProbs(batch.tokens(), false);
-            GrpoLoss.Result result;
+            GrpoLoss.Result r;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logp = policy.tokenLogProbs(batch.tokens(), true);
-                NDArray ref = refLogp == null ? logp.stopGradient() : refLogp;
-                result = GrpoLoss.compute(logp, logp.stopGradient(), ref, batch.behaviourLogProbs(), batch.mask(),
-                        batch.advantages(), config);
-                gc.backward(result.loss());
+                NDArray logp = policy.tokenLogProbs(mb.batch.tokens(), true);
+                NDArray ref = mb.ref == null ? logp.stopGradient() : mb.ref;
+                r = GrpoLoss.compute(logp, mb.prox, ref, mb.batch.behaviourLogProbs(), mb.batch.mask(),
+                        mb.batch.advantages(), config);
+                gc.backward(r.loss());
             }
             double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), config.maxGradNorm());
-            float loss = result.loss().getFloat();
+            float loss = r.loss().getFloat();
             boolean applied = Double.isFinite(norm) && Float.isFinite(loss);
             if (applied) {
                 optimizer.step(policy.block().getParameters(), config.learningRate());
-            } else { // one poisoned step must not turn every weight into NaN
+            } else { // one poisoned update must not turn every weight into NaN
                 GradientClipping.zero(policy.block().getParameters());
                 skippedSteps++;
             }
-            double meanReward = groups.stream().mapToDouble(TrainingGroup::meanReward).average().orElse(0);
-            return new StepStats(loss, result.klMean().getFloat(), result.clipFraction().getFloat(),
-                    result.importanceWeightMean().getFloat(), norm, (int) batch.rows(), batch.completionTokens(),
-                    meanReward, applied);
+            return new UpdateStats(epoch, index, mb.batch.completionTokens(), loss, r.klMean().getFloat(),
+                    r.clipFraction().getFloat(), r.ratioMin().getFloat(), r.ratioMax().getFloat(), norm, applied);
         }
+    }
+
+    private static StepStats summarise(List<TrainingGroup> groups, List<UpdateStats> updates, MismatchStats mismatch,
+                                       int sequences, int tokens, int truncated) {
+        double loss = 0;
+        double norm = 0;
+        double klSum = 0;
+        double clipSum = 0;
+        long tokenSum = 0;
+        double ratioMin = Double.POSITIVE_INFINITY;
+        double ratioMax = Double.NEGATIVE_INFINITY;
+        int applied = 0;
+        for (UpdateStats u : updates) {
+            loss += u.loss();
+            norm += u.gradNorm();
+            klSum += u.kl() * u.tokens();
+            clipSum += u.clipFraction() * u.tokens();
+            tokenSum += u.tokens();
+            if (u.tokens() > 0) {
+                ratioMin = Math.min(ratioMin, u.ratioMin());
+                ratioMax = Math.max(ratioMax, u.ratioMax());
+            }
+            applied += u.applied() ? 1 : 0;
+        }
+        int n = updates.size();
+        double perToken = Math.max(tokenSum, 1);
+        if (tokenSum == 0) {
+            ratioMin = 1;
+            ratioMax = 1;
+        }
+        double meanReward = groups.stream().mapToDouble(TrainingGroup::meanReward).average().orElse(0);
+        int all = tokens + truncated;
+        return new StepStats(loss / n, klSum / perToken, clipSum / perToken, mismatch.weightMean(), norm / n,
+                sequences, tokens, meanReward, applied == n, mismatch.weightMax(), mismatch.cappedFraction(),
+                mismatch.mismatchKl(), all == 0 ? 0 : (double) truncated / all, ratioMin, ratioMax, applied,
+                List.copyOf(updates));
     }
 }

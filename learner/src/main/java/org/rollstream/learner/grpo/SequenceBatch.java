@@ -11,10 +11,13 @@ import java.util.List;
  * <p>{@code tokens} is {@code (N, T)} right-padded. The per-token arrays are {@code (N, T−1)} and
  * aligned with {@code DjlPolicy.tokenLogProbs}: column {@code t} scores token {@code t+1}, so the
  * j-th completion token of a sequence whose prompt has P tokens sits in column {@code P−1+j}.
- * {@code mask} is 1 exactly on completion tokens.
+ * {@code mask} is 1 exactly on completion tokens; {@code advantages} is {@code (N)}.
+ *
+ * @param completionTokens completion tokens laid out (the ones in {@code mask})
+ * @param truncatedTokens  completion tokens that did not fit in the context and are not trained
  */
 public record SequenceBatch(NDArray tokens, NDArray mask, NDArray behaviourLogProbs, NDArray advantages,
-                            int completionTokens) {
+                            int completionTokens, int truncatedTokens) {
 
     /** Lays out every completion of {@code groups}; rows beyond {@code maxLength} tokens are truncated. */
     public static SequenceBatch of(NDManager nd, List<TrainingGroup> groups, int padId, int maxLength) {
@@ -34,12 +37,14 @@ public record SequenceBatch(NDArray tokens, NDArray mask, NDArray behaviourLogPr
         float[] adv = new float[n];
         int row = 0;
         int counted = 0;
+        int total = 0;
         for (TrainingGroup g : groups) {
             int[] prompt = g.promptTokens();
             for (int i = 0; i < g.size(); i++, row++) {
                 int[] completion = g.completions().get(i);
                 float[] lp = g.behaviourLogProbs().get(i);
                 int p = Math.min(prompt.length, t);
+                total += completion.length;
                 System.arraycopy(prompt, 0, tokens, row * t, p);
                 for (int j = 0; j < completion.length && p + j < t; j++) {
                     tokens[row * t + p + j] = completion[j];
@@ -52,7 +57,7 @@ public record SequenceBatch(NDArray tokens, NDArray mask, NDArray behaviourLogPr
             }
         }
         return new SequenceBatch(nd.create(tokens, new Shape(n, t)), nd.create(mask, new Shape(n, t - 1)),
-                nd.create(behaviour, new Shape(n, t - 1)), nd.create(adv), counted);
+                nd.create(behaviour, new Shape(n, t - 1)), nd.create(adv), counted, total - counted);
     }
 
     public long rows() {

@@ -80,6 +80,91 @@ class GrpoLossTest {
         assertArrayEquals(new float[] {(float) (1.25 / 2), 0f}, out[1], (float) EPS);
     }
 
+    private NDArray rows(double[][] v) {
+        float[] f = new float[v.length * v[0].length];
+        for (int i = 0; i < v.length; i++) {
+            for (int j = 0; j < v[0].length; j++) {
+                f[i * v[0].length + j] = (float) v[i][j];
+            }
+        }
+        return nd.create(f).reshape(v.length, v[0].length);
+    }
+
+    @Test
+    void clipFiresAboveOnePlusEpsHighForPositiveAndBelowOneMinusEpsLowForNegativeAdvantage() {
+        // two completions of two tokens; ratios π/π_prox chosen by hand, ε_low 0.2, ε_high 0.28
+        double[][] ratios = {{1.5, 1.1}, {0.5, 1.4}};
+        double[][] logp = {{Math.log(0.6), Math.log(0.3)}, {Math.log(0.2), Math.log(0.7)}};
+        double[][] prox = new double[2][2];
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < 2; j++) {
+                prox[i][j] = logp[i][j] - Math.log(ratios[i][j]);
+            }
+        }
+        NDArray lp = rows(logp);
+        lp.setRequiresGradient(true);
+        NDArray adv = nd.create(new float[] {1f, -1f});
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            GrpoLoss.Result r = GrpoLoss.compute(lp, rows(prox), lp.stopGradient(), null, lp.onesLike(), adv,
+                    cfg(0.2, 0.28, 0, 0, Aggregation.TOKEN_MEAN));
+            gc.backward(r.loss());
+            // per token −min(r·A, clip(r)·A):
+            //   A=+1: r=1.5 → −min(1.5, 1.28) = −1.28 (clipped);  r=1.1 → −1.1
+            //   A=−1: r=0.5 → −min(−0.5, −0.8) = 0.8 (clipped);    r=1.4 → −min(−1.4, −1.28) = 1.4 (not clipped:
+            //         the pessimistic bound keeps the unclipped term, so the gradient still flows)
+            assertEquals((-1.28 - 1.1 + 0.8 + 1.4) / 4, r.loss().getFloat(), EPS);
+            // d/dlogp of −r·A/4 is −A·r/4; clipped tokens pass nothing
+            assertArrayEquals(new float[] {0f, (float) (-1.1 / 4), 0f, (float) (1.4 / 4)},
+                    lp.getGradient().toFloatArray(), (float) EPS);
+            assertEquals(0.5, r.clipFraction().getFloat(), EPS, "two of four tokens have an active clip");
+            assertEquals(0.5, r.ratioMin().getFloat(), EPS);
+            assertEquals(1.5, r.ratioMax().getFloat(), EPS);
+        }
+    }
+
+    @Test
+    void cappedWeightScalesTheClippedSurrogateAndItsGradient() {
+        // ratio 1.1 (inside the clip), A = +1; π_prox/μ = 3 capped at 2
+        double logp = Math.log(0.55);
+        double prox = Math.log(0.5);
+        double behaviour = Math.log(0.5 / 3);
+        NDArray lp = row(logp);
+        lp.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            GrpoLoss.Result r = GrpoLoss.compute(lp, row(prox), lp.stopGradient(), row(behaviour), lp.onesLike(),
+                    nd.create(new float[] {1f}), cfg(0.2, 0.28, 0, 2.0, Aggregation.TOKEN_MEAN));
+            gc.backward(r.loss());
+            assertEquals(-2 * 1.1, r.loss().getFloat(), EPS);
+            assertEquals(-2 * 1.1, lp.getGradient().getFloat(0, 0), EPS);
+            assertEquals(2.0, r.importanceWeightMean().getFloat(), EPS);
+        }
+    }
+
+    @Test
+    void mismatchStatsCapWeightsAndEstimateTheBehaviourProximalKl() {
+        // raw weights π_prox/μ of 3, 0.5, 1 and 2.5 on real tokens; a padded position must not count
+        double[] raw = {3, 0.5, 1, 2.5};
+        NDArray prox = rows(new double[][] {{Math.log(0.6), Math.log(0.3), Math.log(0.2)}, {Math.log(0.5), Math.log(0.9), -7}});
+        float[] p = prox.toFloatArray();
+        double[][] behaviour = {{p[0] - Math.log(raw[0]), p[1] - Math.log(raw[1]), p[2] - Math.log(raw[2])},
+                {p[3] - Math.log(raw[3]), 0, 0}};
+        NDArray mask = rows(new double[][] {{1, 1, 1}, {1, 0, 0}});
+        MismatchStats s = MismatchStats.of(prox, rows(behaviour), mask, 2.0);
+        assertEquals(4, s.tokens());
+        assertEquals((2 + 0.5 + 1 + 2) / 4, s.weightMean(), EPS);
+        assertEquals(2.0, s.weightMax(), EPS);
+        assertEquals(0.5, s.cappedFraction(), EPS);
+        double k3 = 0;
+        for (double w : raw) {
+            k3 += w - Math.log(w) - 1;
+        }
+        assertEquals(k3 / 4, s.mismatchKl(), 1e-4);
+        MismatchStats off = MismatchStats.of(prox, rows(behaviour), mask, 0);
+        assertEquals(1.0, off.weightMean(), EPS, "no cap means no weight");
+        assertEquals(0.0, off.cappedFraction(), EPS);
+        assertEquals(k3 / 4, off.mismatchKl(), 1e-4, "the mismatch is measured whether or not it is corrected");
+    }
+
     @Test
     void k3EstimatorValues() {
         NDArray logp = row(Math.log(0.5), Math.log(0.3));
@@ -129,7 +214,7 @@ class GrpoLossTest {
     }
 
     @Test
-    void clipFractionCountsClippedTokens() {
+    void clipFractionCountsTokensWhoseClipIsActive() {
         NDArray lp = row(Math.log(0.5), Math.log(0.5));
         NDArray old = row(Math.log(0.4), Math.log(0.6));
         GrpoLoss.Result r = GrpoLoss.compute(lp, old, lp, null, lp.onesLike(), nd.create(new float[] {1f}),
