@@ -386,6 +386,13 @@ public final class LearnerService implements AutoCloseable {
             m.put("kl", s.kl());
             m.put("clip_fraction", s.clipFraction());
             m.put("importance_weight", s.importanceWeight());
+            m.put("importance_weight_max", s.importanceWeightMax());
+            m.put("importance_weight_capped", s.cappedWeightFraction());
+            m.put("mismatch_kl", s.mismatchKl());
+            m.put("truncated_tokens", s.truncatedTokenFraction());
+            m.put("ratio_min", s.ratioMin());
+            m.put("ratio_max", s.ratioMax());
+            m.put("optimizer_steps", (double) s.optimizerSteps());
             m.put("grad_norm", s.gradNorm());
             m.put("response_length", (double) s.completionTokens() / s.sequences());
             m.put("staleness", staleness);
