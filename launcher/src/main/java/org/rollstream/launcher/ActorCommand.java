@@ -28,6 +28,10 @@ final class ActorCommand implements Callable<Integer> {
     @Option(names = "--policy-name", defaultValue = "default", description = "Policy to follow on policy.versions (default: ${DEFAULT-VALUE}).")
     String policyName;
 
+    @Option(names = "--group", defaultValue = ActorConfig.DEFAULT_GROUP,
+            description = "Consumer group; actors of one group share the prompts (default: ${DEFAULT-VALUE}).")
+    String group;
+
     @Option(names = "--max-new-tokens", defaultValue = "48", description = "Completion length limit (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
@@ -39,7 +43,7 @@ final class ActorCommand implements Callable<Integer> {
         // every flag is checked before anything contacts the broker: a bad value exits 2 at once
         roles.validate();
         String actorId = id + "-" + ProcessHandle.current().pid();
-        ActorConfig config = roles.actorConfig(actorId, policyName, maxNewTokens, seed);
+        ActorConfig config = roles.actorConfig(actorId, policyName, maxNewTokens, seed).withConsumerGroup(group);
         KafkaSettings settings = kafka.requiredSettings("actor");
         settings.verifyReachable(Duration.ofSeconds(15));
         ActorService actor = ActorService.start(settings, config, CharTokenizer.builtin());
