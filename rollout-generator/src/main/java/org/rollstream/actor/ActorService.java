@@ -46,6 +46,8 @@ import reactor.core.scheduler.Schedulers;
  *   <li>Prompts are acked only after their groups are on the broker (at-least-once; the learner
  *       deduplicates by group id = prompt id). A prompt that decodes but cannot be sampled goes to
  *       {@code prompts.dlq} with its reason and is counted; input never stops the actor.</li>
+ *   <li>Anything else (a bug, the broker refusing groups after the producer's retries) is fatal:
+ *       the prompts stay unacked and {@link #failure()} reports it to the owner, who stops the actor.</li>
  *   <li>{@link #stop(Duration)} drains: the batches in hand are finished and published, offsets
  *       committed, everything closed, within the given time.</li>
  * </ul>
@@ -83,7 +85,9 @@ public final class ActorService implements AutoCloseable {
     private ReactiveConsumer<Prompt> consumer; // created with the first loaded version; guarded by this
     private Disposable subscription; // guarded by this
     private volatile boolean stopping;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private boolean stopped; // guarded by this
+    private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
 
     private ActorService(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, Time time) {
         this.settings = settings;
@@ -161,7 +165,7 @@ public final class ActorService implements AutoCloseable {
         subscription = consumer.receive()
                 .bufferTimeout(config.promptsPerBatch(), BATCH_WAIT, true)
                 .concatMap(this::processBatch, 1)
-                .subscribe(v -> { }, e -> log.error("actor {} stopped consuming prompts: {}", config.actorId(), e.toString()));
+                .subscribe(v -> { }, e -> fail("stopped consuming prompts", e));
     }
 
     // ---- prompts (sampling thread)
@@ -179,9 +183,9 @@ public final class ActorService implements AutoCloseable {
                 .flatMapMany(Flux::fromIterable)
                 .flatMap(this::publish)
                 .then()
-                .onErrorResume(e -> { // a bug must not end the stream; the batch stays unacked until a restart
+                .onErrorResume(e -> { // a bug: the batch stays unacked, the owner is told to stop (a restart redelivers it)
                     stats.batchFailures.incrementAndGet();
-                    log.error("actor {} failed on a batch of {} prompts: {}", config.actorId(), batch.size(), e.toString(), e);
+                    fail("failed on a batch of " + batch.size() + " prompts", e);
                     return Mono.empty();
                 });
     }
@@ -346,15 +350,32 @@ public final class ActorService implements AutoCloseable {
                     s.received().ack();
                     stats.groupsPublished.incrementAndGet();
                 })
-                .onErrorResume(e -> { // stays unacked: redelivered to whoever owns the partition next
+                .onErrorResume(e -> { // the broker refused it after the producer's own retries: stays unacked, fatal
                     stats.batchFailures.incrementAndGet();
-                    log.error("actor {} could not publish group {}: {}", config.actorId(), key, e.toString());
+                    fail("could not publish group " + key, e);
                     return Mono.empty();
                 })
                 .then();
     }
 
     // ---- lifecycle
+
+    private void fail(String what, Throwable e) {
+        if (failure.compareAndSet(null, e)) {
+            log.error("actor {} {}: {}", config.actorId(), what, e.toString(), e);
+        } else {
+            log.error("actor {} {}: {}", config.actorId(), what, e.toString());
+        }
+    }
+
+    /**
+     * The first fatal error, if any: a bug, or the broker refusing sampled groups. The prompts
+     * concerned stay unacked; the owner should stop the actor (the command exits 1) so that a
+     * restart redelivers them.
+     */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure.get());
+    }
 
     public ActorStats stats() {
         return stats;
@@ -368,7 +389,7 @@ public final class ActorService implements AutoCloseable {
      * Stops gracefully within {@code timeout}: takes no new weights, finishes the batches in hand
      * (sampled, published, acked; prompts still waiting for weights are left unacked for
      * redelivery), commits, leaves the group and closes the producer and every ONNX Runtime
-     * session. Idempotent; safe from a shutdown hook.
+     * session. Idempotent: a second caller waits (within its own timeout) for the first; safe from a shutdown hook.
      *
      * @return true when everything finished in time; false when a step was cut short (what was not
      *         committed is redelivered to the group, and the learner deduplicates)
@@ -378,8 +399,8 @@ public final class ActorService implements AutoCloseable {
         ReactiveConsumer<Prompt> c;
         Disposable s;
         synchronized (this) {
-            if (stopped) {
-                return true;
+            if (stopped) { // another caller is stopping (or has stopped): wait for it, within our own bound
+                return awaitStopped(timeout);
             }
             stopped = true;
             stopping = true;
@@ -404,7 +425,21 @@ public final class ActorService implements AutoCloseable {
             p.release(); // a batch still sampling holds its own reference: the sessions close after it
         }
         log.info("actor {} stopped{}: {}", config.actorId(), clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
+        stopResult.complete(clean);
         return clean;
+    }
+
+    private boolean awaitStopped(Duration timeout) {
+        try {
+            return stopResult.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
+        }
     }
 
     /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_TIMEOUT}. */
