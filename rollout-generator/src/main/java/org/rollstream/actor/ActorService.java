@@ -198,17 +198,18 @@ public final class ActorService implements AutoCloseable {
     private List<Sampled> sample(List<Received<Prompt>> all) {
         List<Received<Prompt>> waiting = new ArrayList<>(all.size());
         for (Received<Prompt> r : all) {
-            try {
-                check.checkFields(r.value());
-            } catch (BadRecordException e) {
-                reject(r, e);
-                continue;
-            }
-            if (config.policyName().equals(r.value().getPolicy().toString())) {
-                waiting.add(r);
-            } else { // issued for another policy sharing the topic: not ours to sample
+            String policy = r.value().getPolicy() == null ? "" : r.value().getPolicy().toString();
+            if (!policy.isBlank() && !config.policyName().equals(policy)) {
+                // issued for another policy sharing the topic: its own actors judge it
                 stats.promptsForeign.incrementAndGet();
                 r.ack();
+                continue;
+            }
+            try {
+                check.checkFields(r.value());
+                waiting.add(r);
+            } catch (BadRecordException e) {
+                reject(r, e);
             }
         }
         List<Sampled> out = new ArrayList<>(waiting.size());
