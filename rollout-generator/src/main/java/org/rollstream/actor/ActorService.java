@@ -79,8 +79,7 @@ public final class ActorService implements AutoCloseable {
     private final PolicyVersionFollower follower;
     private final Scheduler sampling;
     private final ActorStats stats = new ActorStats();
-    private final AtomicReference<ServingPolicy> serving = new AtomicReference<>();
-    private final Object servingChanged = new Object();
+    private final ServingSlot serving = new ServingSlot();
     private final AtomicLong batchCounter = new AtomicLong();
     private ReactiveConsumer<Prompt> consumer; // created with the first loaded version; guarded by this
     private Disposable subscription; // guarded by this
@@ -116,8 +115,8 @@ public final class ActorService implements AutoCloseable {
     /** @return true when this announcement needs no older fallback (loaded, or not newer than what serves) */
     private boolean onAnnounced(PolicyVersion v) {
         PolicyIdentity next = PolicyIdentity.of(v);
-        ServingPolicy current = serving.get();
-        if (stopping || (current != null && !current.identity().isSupersededBy(next))) {
+        PolicyIdentity current = serving.identity();
+        if (stopping || (current != null && !current.isSupersededBy(next))) {
             return true;
         }
         ServingPolicy loaded;
@@ -127,28 +126,18 @@ public final class ActorService implements AutoCloseable {
         } catch (RuntimeException e) { // WeightsException, or ORT refusing the session
             stats.versionsRefused.incrementAndGet();
             log.error("actor {} refused policy '{}' {} ({}): {}; still serving {}", config.actorId(), v.getPolicy(), next,
-                    v.getWeightsLocation(), e.getMessage(), current == null ? "nothing" : current.identity());
+                    v.getWeightsLocation(), e.getMessage(), current == null ? "nothing" : current);
             return false;
         }
-        ServingPolicy old;
-        synchronized (this) {
-            if (stopped || stopping) { // loaded while stopping: never installed, so close it here
-                loaded.release();
-                return true;
-            }
-            old = serving.getAndSet(loaded);
+        if (!serving.install(loaded)) { // loaded while stopping: closed, never installed
+            return true;
         }
         stats.currentVersion.set(loaded.version());
         stats.currentRunId = next.runId();
         stats.versionsLoaded.incrementAndGet();
         log.info("actor {} now serving policy '{}' {} (loaded in {} ms)", config.actorId(), v.getPolicy(), next,
                 (time.nanoseconds() - t0) / 1_000_000);
-        synchronized (servingChanged) {
-            servingChanged.notifyAll();
-        }
-        if (old != null) {
-            old.release(); // closes once the batch sampling with it (if any) is done
-        } else {
+        if (current == null) {
             startConsuming();
         }
         return true;
@@ -215,7 +204,7 @@ public final class ActorService implements AutoCloseable {
         List<Sampled> out = new ArrayList<>(waiting.size());
         Timer timer = time.timer(VERSION_WAIT);
         while (!waiting.isEmpty()) { // while stopping: one round, sampling what needs no waiting
-            ServingPolicy policy = acquireServing();
+            ServingPolicy policy = serving.acquire();
             if (policy == null) {
                 break;
             }
@@ -248,23 +237,14 @@ public final class ActorService implements AutoCloseable {
             if (waiting.isEmpty() || stopping) {
                 break;
             }
-            awaitNewWeights(policy, timer);
-        }
-        return out;
-    }
-
-    /** Sleeps until other weights are installed, the timer expires, or the actor stops. */
-    private void awaitNewWeights(ServingPolicy seen, Timer timer) {
-        synchronized (servingChanged) {
-            while (serving.get() == seen && !timer.isExpired() && !stopping) {
-                try {
-                    servingChanged.wait(Math.max(1, Math.min(timer.remainingMs(), 200)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+            try {
+                serving.awaitChange(policy, timer);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
+        return out;
     }
 
     /** Tokenizes (refusing what does not fit) and samples {@code batch} with {@code policy}. */
@@ -318,19 +298,6 @@ public final class ActorService implements AutoCloseable {
             stats.samplingRetries.incrementAndGet();
             log.warn("actor {} failed to sample a batch of {} prompts, retrying once: {}", config.actorId(), n, first.toString());
             return policy.sampler().sample(prompts, config.groupSize(), params);
-        }
-    }
-
-    /** The current version, referenced for one batch; null once the actor is stopped. */
-    private ServingPolicy acquireServing() {
-        while (true) {
-            ServingPolicy p = serving.get();
-            if (p == null) {
-                return null;
-            }
-            if (p.acquire()) {
-                return p;
-            }
         }
     }
 
@@ -408,9 +375,7 @@ public final class ActorService implements AutoCloseable {
             c = consumer;
             s = subscription;
         }
-        synchronized (servingChanged) {
-            servingChanged.notifyAll(); // batches waiting for weights give up now
-        }
+        serving.wakeWaiters(); // batches waiting for weights give up now
         boolean clean = true;
         if (c != null) { // hands out nothing more, waits for the prompts in hand, commits, leaves the group
             clean = Bounded.run("actor " + config.actorId() + " consumer close", c::close, timer);
@@ -421,10 +386,7 @@ public final class ActorService implements AutoCloseable {
         clean &= Bounded.run("actor " + config.actorId() + " producer close", producer::close, timer);
         clean &= Bounded.run("actor " + config.actorId() + " follower close", follower::close, timer);
         sampling.dispose();
-        ServingPolicy p = serving.getAndSet(null);
-        if (p != null) {
-            p.release(); // a batch still sampling holds its own reference: the sessions close after it
-        }
+        serving.close(); // a batch still sampling holds its own reference: its sessions close after it
         log.info("actor {} stopped{}: {}", config.actorId(), clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
         stopResult.complete(clean);
         return clean;
