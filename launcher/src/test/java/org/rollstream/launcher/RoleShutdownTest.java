@@ -100,8 +100,10 @@ class RoleShutdownTest {
             sendPrompt("drain-" + i, "drain", 0);
         }
         await(() -> published("drain").size() >= 8, actor::output); // the second wave is being worked on
+        long t0 = System.nanoTime();
         actor.terminate();
         assertTrue(actor.process.waitFor(90, TimeUnit.SECONDS), actor.output());
+        System.out.printf("actor exited %d ms after SIGTERM (drain, commit, leave the group, close)%n", (System.nanoTime() - t0) / 1_000_000);
         String out = actor.output();
         assertEquals(143, actor.process.exitValue(), out);
         assertTrue(out.contains("stopping (Ctrl-C again to force)"), out);
