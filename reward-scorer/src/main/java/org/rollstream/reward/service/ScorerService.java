@@ -63,6 +63,7 @@ public final class ScorerService implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Disposable subscription;
     private boolean stopped; // guarded by this
+    private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
 
     private ScorerService(KafkaSettings settings, ScorerConfig config) {
         this.config = config;
@@ -143,16 +144,16 @@ public final class ScorerService implements AutoCloseable {
 
     /**
      * Stops gracefully within {@code timeout}: takes no new groups, publishes (or dead-letters) and
-     * acks those in hand, commits, leaves the consumer group and closes the producer. Idempotent;
-     * safe from a shutdown hook.
+     * acks those in hand, commits, leaves the consumer group and closes the producer. Idempotent: a
+     * second caller waits (within its own timeout) for the first; safe from a shutdown hook.
      *
      * @return true when everything finished in time; false when a step was cut short (uncommitted
      *         groups are re-scored by the next member, and the learner deduplicates)
      */
     public boolean stop(Duration timeout) {
         synchronized (this) {
-            if (stopped) {
-                return true;
+            if (stopped) { // another caller is stopping (or has stopped): wait for it, within our own bound
+                return awaitStopped(timeout);
             }
             stopped = true;
         }
@@ -166,7 +167,21 @@ public final class ScorerService implements AutoCloseable {
         clean &= Bounded.run(who + " producer close", producer::close, timer);
         scoring.dispose();
         log.info("{} stopped{}: {}", who, clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
+        stopResult.complete(clean);
         return clean;
+    }
+
+    private boolean awaitStopped(Duration timeout) {
+        try {
+            return stopResult.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
+        }
     }
 
     /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_TIMEOUT}. */
