@@ -9,13 +9,19 @@ import java.util.SplittableRandom;
  * the raw policy (temperature 1, no cut). Pure host arithmetic in double precision.
  */
 final class TokenDraw {
-    /** Reused per sampler call: the probability buffer and the sort order of one row. */
+    /** Token ids fit the low bits of a sort key; larger vocabularies sort boxed indices instead. */
+    private static final int ID_BITS = 20;
+    private static final long ID_MASK = (1L << ID_BITS) - 1;
+
+    /** Reused per sampler call: the probability buffer, sort keys and the sort order of one row. */
     private final double[] prob;
-    private final Integer[] order;
+    private final long[] keys;
+    private final int[] order;
 
     TokenDraw(int vocab) {
         prob = new double[vocab];
-        order = new Integer[vocab];
+        keys = new long[vocab];
+        order = new int[vocab];
     }
 
     /** A drawn token with its behaviour and raw policy log-probabilities. */
@@ -66,11 +72,7 @@ final class TokenDraw {
      * reaches {@code topP} of their total.
      */
     private int nucleus(int v, int k, float topP) {
-        for (int i = 0; i < v; i++) order[i] = i;
-        Arrays.sort(order, 0, v, (a, b) -> {
-            int c = Double.compare(prob[b], prob[a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        sortByProbability(v);
         int limit = k == 0 ? v : Math.min(k, v);
         if (topP >= 1f) return limit;
         double massK = 0;
@@ -79,6 +81,30 @@ final class TokenDraw {
         int n = 0;
         while (n < limit && acc < cut) acc += prob[order[n++]];
         return Math.max(n, 1);
+    }
+
+    /**
+     * Fills {@code order} with token ids by falling probability, ties by id. A primitive sort of
+     * packed keys (the probability's top bits, then the complemented id): no boxing per token. The
+     * dropped low mantissa bits only reorder probabilities equal to 1 part in 4e9.
+     */
+    private void sortByProbability(int v) {
+        if (v > ID_MASK) {
+            Integer[] boxed = new Integer[v];
+            for (int i = 0; i < v; i++) boxed[i] = i;
+            Arrays.sort(boxed, (a, b) -> {
+                int c = Double.compare(prob[b], prob[a]);
+                return c != 0 ? c : Integer.compare(a, b);
+            });
+            for (int i = 0; i < v; i++) order[i] = boxed[i];
+            return;
+        }
+        for (int i = 0; i < v; i++) {
+            // probabilities are positive: their bit patterns order like the values
+            keys[i] = (Double.doubleToRawLongBits(prob[i]) & ~ID_MASK) | (ID_MASK - i);
+        }
+        Arrays.sort(keys, 0, v);
+        for (int i = 0; i < v; i++) order[i] = (int) (ID_MASK - (keys[v - 1 - i] & ID_MASK));
     }
 
     private int pickInOrder(double target, int v) {
