@@ -66,7 +66,7 @@ public final class ActorStats {
         return versionsRefused.get();
     }
 
-    /** Batches whose sampling or publishing failed; their prompts stay unacked and are redelivered. */
+    /** Batches whose sampling failed twice (their prompts dead-lettered) or whose groups the broker refused (left unacked, fatal). */
     public long batchFailures() {
         return batchFailures.get();
     }
