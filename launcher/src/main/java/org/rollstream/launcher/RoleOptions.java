@@ -18,6 +18,9 @@ final class RoleOptions {
     @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling threshold (default: ${DEFAULT-VALUE}).")
     float topP;
 
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely tokens only; 0 = all (default: ${DEFAULT-VALUE}).")
+    int topK;
+
     @Option(names = "--prompts-per-batch", defaultValue = "8", description = "Prompts an actor samples together (default: ${DEFAULT-VALUE}).")
     int promptsPerBatch;
 
@@ -31,20 +34,49 @@ final class RoleOptions {
     @Option(names = "--advantage", defaultValue = "grpo", description = "Group advantage: grpo (divide by the group std) or dr-grpo (default: ${DEFAULT-VALUE}).")
     String advantage;
 
+    /** @throws UsageException naming the bad setting */
     ActorConfig actorConfig(String actorId, String policyName, int maxNewTokens, long seed) {
-        return ActorConfig.defaults(actorId).withPolicyName(policyName)
-                .withSampling(groupSize, temperature, topP, maxNewTokens)
-                .withPromptsPerBatch(promptsPerBatch).withDevice(device).withSeed(seed);
+        try {
+            return ActorConfig.defaults(actorId).withPolicyName(policyName)
+                    .withSampling(groupSize, temperature, topP, maxNewTokens).withTopK(topK)
+                    .withPromptsPerBatch(promptsPerBatch).withDevice(device).withSeed(seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
+    /** A scorer that dead-letters groups of other than {@code -G} completions. @throws UsageException naming the bad setting */
     ScorerConfig scorerConfig(String instanceId, int maxNewTokens) {
-        return ScorerConfig.defaults(instanceId).withRewards(rewards)
-                .withAdvantageMode(GroupAdvantages.parseMode(advantage)).withMaxNewTokens(maxNewTokens);
+        return scorerConfig(instanceId, maxNewTokens, true);
     }
 
-    /** Fails fast on a bad reward spec, before anything starts. */
+    /**
+     * @param enforceGroupSize whether groups must have {@code -G} completions (a standalone scorer
+     *                         enforces it only when -G was given: its default need not match the actors')
+     * @throws UsageException naming the bad setting
+     */
+    ScorerConfig scorerConfig(String instanceId, int maxNewTokens, boolean enforceGroupSize) {
+        try {
+            return ScorerConfig.defaults(instanceId).withRewards(rewards)
+                    .withAdvantageMode(GroupAdvantages.parseMode(advantage)).withMaxNewTokens(maxNewTokens)
+                    .withGroupSize(enforceGroupSize ? groupSize : 0);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /**
+     * Checks every option here before anything starts or contacts a broker.
+     *
+     * @throws UsageException naming the first bad setting
+     */
     void validate() {
-        new CompositeReward(RewardConfig.parse(rewards)); // unknown reward names fail here
-        GroupAdvantages.parseMode(advantage);
+        actorConfig("validate", ActorConfig.DEFAULT_POLICY, ScorerConfig.DEFAULT_MAX_NEW_TOKENS, 0);
+        scorerConfig("validate", ScorerConfig.DEFAULT_MAX_NEW_TOKENS);
+        try {
+            new CompositeReward(RewardConfig.parse(rewards)); // unknown reward names fail here
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 }

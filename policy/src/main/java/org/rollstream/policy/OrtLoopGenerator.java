@@ -15,7 +15,8 @@ import java.util.Map;
  * Greedy generation with the whole decoding loop inside ONNX Runtime (the GENERATE graph: an
  * ONNX Loop carrying the KV cache), one {@code run} per batch: no host round trip per token, which
  * is what makes GPU decoding fast from Java (the Java API has no IO binding). Every row runs the
- * full {@code maxNewTokens}; sequences are cut at their first stop token afterwards.
+ * full {@code maxNewTokens}; sequences are cut at their first stop token afterwards. Input tensors
+ * and the session result are closed on every path.
  */
 public final class OrtLoopGenerator {
     private final OrtPolicy policy;
@@ -100,7 +101,8 @@ public final class OrtLoopGenerator {
                 }
                 int[] ts = Arrays.copyOf(seq, len);
                 String text = tokenizer == null ? null : tokenizer.decode(why == FinishReason.STOP ? Arrays.copyOf(ts, len - 1) : ts);
-                group.add(new SampledSequence(ts, text, Arrays.copyOf(lp2, len), why));
+                // greedy: the behaviour distribution is a point mass (log 1 = 0); the raw policy's log-probs come from the graph
+                group.add(new SampledSequence(ts, text, new float[len], Arrays.copyOf(lp2, len), why));
             }
             out.add(group);
         }

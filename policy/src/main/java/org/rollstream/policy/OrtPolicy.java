@@ -34,6 +34,7 @@ public final class OrtPolicy implements AutoCloseable {
     private final Map<String, OnnxTensor> weightTensors = new LinkedHashMap<>();
     private final Map<OnnxPolicyExporter.Variant, OrtSession> sessions = new HashMap<>();
     private final int threads;
+    private boolean closed; // guarded by this
 
     private OrtPolicy(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
         weights.checkAgainst(spec);
@@ -99,7 +100,9 @@ public final class OrtPolicy implements AutoCloseable {
         return OnnxTensor.createTensor(env, sb, t.shape(), OnnxJavaType.FLOAT16);
     }
 
+    /** @throws IllegalStateException once closed: the weight tensors a new session would use are freed */
     synchronized OrtSession session(OnnxPolicyExporter.Variant variant) {
+        if (closed) throw new IllegalStateException("policy is closed");
         OrtSession s = sessions.get(variant);
         if (s != null) return s;
         byte[] graph = GRAPHS.computeIfAbsent(spec.toJson() + "|" + variant + "|" + fp16, k -> OnnxPolicyExporter.export(spec, variant, fp16));
@@ -152,13 +155,18 @@ public final class OrtPolicy implements AutoCloseable {
         }
     }
 
-    /** Zero-length KV cache inputs for a batch of {@code b}. */
+    /** Zero-length KV cache inputs for a batch of {@code b}; the caller closes them (none leak if this throws). */
     Map<String, OnnxTensor> emptyCache(int b) throws OrtException {
         Map<String, OnnxTensor> m = new LinkedHashMap<>();
         long[] shape = {b, spec.heads(), 0, spec.headDim()};
-        for (int l = 0; l < spec.layers(); l++) {
-            m.put("past_key_" + l, emptyTensor(shape));
-            m.put("past_value_" + l, emptyTensor(shape));
+        try {
+            for (int l = 0; l < spec.layers(); l++) {
+                m.put("past_key_" + l, emptyTensor(shape));
+                m.put("past_value_" + l, emptyTensor(shape));
+            }
+        } catch (OrtException | RuntimeException e) {
+            m.values().forEach(OnnxTensor::close);
+            throw e;
         }
         return m;
     }
@@ -190,8 +198,10 @@ public final class OrtPolicy implements AutoCloseable {
         return f;
     }
 
+    /** Closes the sessions and frees the weights; idempotent. Sampling with a closed policy fails with IllegalStateException. */
     @Override
     public synchronized void close() {
+        closed = true;
         for (OrtSession s : sessions.values()) {
             try {
                 if (System.getProperty("rollstream.ortProfile") != null) s.endProfiling();

@@ -30,7 +30,10 @@ class LoopGeneratorTest {
                 for (int i = 0; i < plain.size(); i++) {
                     SampledSequence a = plain.get(i).get(0), b = fused.get(i).get(0);
                     assertArrayEquals(a.tokenIds(), b.tokenIds(), "maxNew " + maxNew + " row " + i);
-                    for (int k = 0; k < a.length(); k++) assertEquals(a.logProbs()[k], b.logProbs()[k], 1e-4);
+                    for (int k = 0; k < a.length(); k++) {
+                        assertEquals(a.policyLogProbs()[k], b.policyLogProbs()[k], 1e-4);
+                        assertEquals(0f, b.logProbs()[k], "greedy: the behaviour distribution is a point mass");
+                    }
                 }
             }
         }
@@ -46,7 +49,10 @@ class LoopGeneratorTest {
                 for (int g = 0; g < 2; g++) {
                     SampledSequence a = host.get(i).get(g), b = loop.get(i).get(g);
                     assertArrayEquals(a.tokenIds(), b.tokenIds());
-                    for (int k = 0; k < a.length(); k++) assertEquals(a.logProbs()[k], b.logProbs()[k], 1e-4);
+                    for (int k = 0; k < a.length(); k++) {
+                        assertEquals(a.policyLogProbs()[k], b.policyLogProbs()[k], 1e-4);
+                        assertEquals(0f, b.logProbs()[k], "greedy: the behaviour distribution is a point mass");
+                    }
                 }
             }
             // a stop token cuts the sequence

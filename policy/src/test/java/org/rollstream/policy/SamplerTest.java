@@ -122,19 +122,18 @@ class SamplerTest {
         OrtSampler s = new OrtSampler(policy);
         SamplingParams p = new SamplingParams(1f, 1f, 15, new int[]{2, 5}, 42);
         var out = s.sample(PROMPTS, 3, p);
-        double maxDiff = 0;
+        double maxDiff = 0, maxBehaviourGap = 0;
         int checked = 0;
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             DjlPolicy djl = new DjlPolicy(SPEC, m, weights);
             for (int i = 0; i < PROMPTS.size(); i++) {
                 int[] prompt = PROMPTS.get(i);
                 for (SampledSequence q : out.get(i)) {
-                    int[] full = new int[prompt.length + q.length()];
-                    System.arraycopy(prompt, 0, full, 0, prompt.length);
-                    System.arraycopy(q.tokenIds(), 0, full, prompt.length, q.length());
-                    float[] lp = djl.tokenLogProbs(m.create(new int[][]{full})).toFloatArray();
+                    float[] lp = djl.tokenLogProbs(m.create(new int[][]{concat(prompt, q.tokenIds())})).toFloatArray();
                     for (int k = 0; k < q.length(); k++) {
-                        maxDiff = Math.max(maxDiff, Math.abs(lp[prompt.length - 1 + k] - q.logProbs()[k]));
+                        maxDiff = Math.max(maxDiff, Math.abs(lp[prompt.length - 1 + k] - q.policyLogProbs()[k]));
+                        // temperature 1, no cut: the behaviour distribution is the policy itself
+                        maxBehaviourGap = Math.max(maxBehaviourGap, Math.abs(q.logProbs()[k] - q.policyLogProbs()[k]));
                         checked++;
                     }
                 }
@@ -143,5 +142,145 @@ class SamplerTest {
         System.out.println("sampler vs DJL log-probs: max diff " + maxDiff + " over " + checked + " tokens");
         assertTrue(checked > 20);
         assertTrue(maxDiff < 1e-4, "max diff " + maxDiff);
+        assertTrue(maxBehaviourGap < 1e-5, "behaviour vs policy at T=1: " + maxBehaviourGap);
+    }
+
+    /**
+     * Behaviour log-probs are those of the distribution that drew each token: log-softmax(logits / T)
+     * cut to top-k and the top-p nucleus and renormalised, recomputed here from DJL's logits; the raw
+     * policy log-probs are DJL's at temperature 1. Both settings are far enough from T=1, top-p=1 that
+     * recording the raw log-probs as behaviour would fail.
+     */
+    @Test
+    void behaviourLogProbsAreThoseOfTheTemperedTruncatedDistribution() {
+        OrtSampler s = new OrtSampler(policy);
+        SamplingParams[] settings = {
+                new SamplingParams(0.7f, 0.8f, 14, new int[]{2}, 17),
+                new SamplingParams(1.6f, 0.95f, 14, new int[]{2}, 18).withTopK(6),
+        };
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            DjlPolicy djl = new DjlPolicy(SPEC, m, weights);
+            for (SamplingParams p : settings) {
+                var out = s.sample(PROMPTS, 4, p);
+                double maxBehaviour = 0, maxRaw = 0, maxGap = 0;
+                int checked = 0, boundary = 0;
+                for (int i = 0; i < PROMPTS.size(); i++) {
+                    int[] prompt = PROMPTS.get(i);
+                    for (SampledSequence q : out.get(i)) {
+                        float[] logits = djl.logits(m.create(new int[][]{concat(prompt, q.tokenIds())})).toFloatArray();
+                        int v = SPEC.vocabSize();
+                        for (int k = 0; k < q.length(); k++) {
+                            int at = prompt.length - 1 + k;
+                            float[] row = Arrays.copyOfRange(logits, at * v, (at + 1) * v);
+                            int tok = q.tokenIds()[k];
+                            double[] expected = expectedLogProbs(row, tok, p);
+                            if (expected == null) { // a near-tie at the nucleus edge: ORT and DJL may round it differently
+                                boundary++;
+                                continue;
+                            }
+                            assertTrue(Double.isFinite(expected[0]), "token " + tok + " lies outside the top-k/top-p set at " + p);
+                            maxBehaviour = Math.max(maxBehaviour, Math.abs(expected[0] - q.logProbs()[k]));
+                            maxRaw = Math.max(maxRaw, Math.abs(expected[1] - q.policyLogProbs()[k]));
+                            maxGap = Math.max(maxGap, Math.abs(q.logProbs()[k] - q.policyLogProbs()[k]));
+                            checked++;
+                        }
+                    }
+                }
+                System.out.printf("T=%.1f top-p=%.2f top-k=%d: behaviour max diff %.2e, raw max diff %.2e over %d tokens (%d at the edge); max |behaviour - raw| %.3f%n",
+                        p.temperature(), p.topP(), p.topK(), maxBehaviour, maxRaw, checked, boundary, maxGap);
+                assertTrue(checked > 40, "tokens checked: " + checked);
+                assertTrue(boundary <= checked / 20, "edge cases: " + boundary);
+                assertTrue(maxBehaviour < 1e-4, "behaviour log-probs off by " + maxBehaviour);
+                assertTrue(maxRaw < 1e-4, "raw policy log-probs off by " + maxRaw);
+                assertTrue(maxGap > 0.05, "the settings must make behaviour and raw log-probs differ: " + maxGap);
+            }
+        }
+    }
+
+    @Test
+    void topKOfOneIsGreedyWithCertainty() {
+        OrtSampler s = new OrtSampler(policy);
+        var greedy = s.sample(PROMPTS, 1, SamplingParams.of(0f, 8, 3));
+        var topOne = s.sample(PROMPTS, 3, new SamplingParams(1.3f, 1f, 8, null, 4, 1));
+        for (int i = 0; i < PROMPTS.size(); i++) {
+            for (SampledSequence q : topOne.get(i)) {
+                assertArrayEquals(greedy.get(i).get(0).tokenIds(), q.tokenIds());
+                assertArrayEquals(greedy.get(i).get(0).policyLogProbs(), q.policyLogProbs(), 1e-6f);
+                for (float lp : q.logProbs()) assertEquals(0f, lp, 1e-6f, "one token kept: probability 1");
+                for (float lp : q.policyLogProbs()) assertTrue(lp < -1e-3, "the raw policy is not that sure: " + lp);
+            }
+        }
+    }
+
+    @Test
+    void badSettingsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 1f, 8, null, 1, -1));
+        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(Float.POSITIVE_INFINITY, 1f, 8, null, 1));
+        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0f, 8, null, 1));
+    }
+
+    @Test
+    void aClosedPolicyFailsCleanly() {
+        OrtPolicy p = OrtPolicy.create(SPEC, weights, Device.CPU);
+        OrtSampler s = new OrtSampler(p);
+        assertEquals(1, s.sample(List.of(PROMPTS.get(0)), 1, SamplingParams.of(0f, 2, 1)).size());
+        p.close();
+        p.close(); // idempotent
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> s.sample(List.of(PROMPTS.get(0)), 1, SamplingParams.of(0f, 2, 1)));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    /**
+     * {log of the behaviour probability, raw log-prob} of {@code tok}, computed directly: the
+     * behaviour is -infinity when {@code tok} is outside the kept set; null when the nucleus edge
+     * falls within rounding of a token.
+     */
+    static double[] expectedLogProbs(float[] logits, int tok, SamplingParams p) {
+        int v = logits.length;
+        double[] z = new double[v];
+        double[] raw = new double[v];
+        for (int i = 0; i < v; i++) {
+            z[i] = logits[i] / (double) p.temperature();
+            raw[i] = logits[i];
+        }
+        double[] logQ = logSoftmax(z);
+        double rawLp = logSoftmax(raw)[tok];
+        Integer[] byProb = new Integer[v];
+        for (int i = 0; i < v; i++) byProb[i] = i;
+        Arrays.sort(byProb, (a, b) -> Double.compare(logQ[b], logQ[a]));
+        int k = p.topK() == 0 ? v : Math.min(p.topK(), v);
+        double massK = 0;
+        for (int i = 0; i < k; i++) massK += Math.exp(logQ[byProb[i]]);
+        // a token is kept when the mass strictly before it is short of top-p of the top-k mass
+        double before = 0, keptMass = 0;
+        boolean kept = false;
+        for (int i = 0; i < k; i++) {
+            double q = Math.exp(logQ[byProb[i]]);
+            double cut = p.topP() * massK;
+            if (Math.abs(before - cut) < 1e-5 && p.topP() < 1) return null;
+            if (before >= cut && p.topP() < 1) break;
+            keptMass += q;
+            kept |= byProb[i] == tok;
+            before += q;
+        }
+        return new double[]{kept ? logQ[tok] - Math.log(keptMass) : Double.NEGATIVE_INFINITY, rawLp};
+    }
+
+    static double[] logSoftmax(double[] x) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double d : x) max = Math.max(max, d);
+        double s = 0;
+        for (double d : x) s += Math.exp(d - max);
+        double lse = max + Math.log(s);
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = x[i] - lse;
+        return out;
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

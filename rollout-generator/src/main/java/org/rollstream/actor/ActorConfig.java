@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
  * @param promptsPerBatch prompts sampled together in one batched call (batch = promptsPerBatch · G sequences)
  * @param device          {@code cpu}, {@code cuda} or {@code cuda:N}
  * @param seed            sampling seed; each batch derives its own from it
+ * @param topK            keep only the k most likely tokens before the top-p cut; 0 = no cut
  */
 public record ActorConfig(String actorId, String consumerGroup, String policyName, int groupSize, float temperature,
-                          float topP, int maxNewTokens, int promptsPerBatch, String device, long seed) {
+                          float topP, int maxNewTokens, int promptsPerBatch, String device, long seed, int topK) {
     public static final String DEFAULT_GROUP = "rollstream-actors";
     public static final String DEFAULT_POLICY = "default";
     private static final Pattern DEVICE = Pattern.compile("cpu|cuda(:\\d+)?");
@@ -31,41 +32,46 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
         require(topP > 0 && topP <= 1, "topP must be in (0, 1], got " + topP);
         require(maxNewTokens >= 1, "maxNewTokens must be at least 1, got " + maxNewTokens);
         require(promptsPerBatch >= 1, "promptsPerBatch must be at least 1, got " + promptsPerBatch);
+        require(topK >= 0, "topK must be at least 0 (0 = no cut), got " + topK);
         require(device != null && DEVICE.matcher(device).matches(),
                 "device must be 'cpu', 'cuda' or 'cuda:N', got '" + device + "'");
     }
 
     /** G=8, temperature 1, top-p 1, 48 new tokens, 8 prompts per batch, on the CPU. */
     public static ActorConfig defaults(String actorId) {
-        return new ActorConfig(actorId, DEFAULT_GROUP, DEFAULT_POLICY, 8, 1.0f, 1.0f, 48, 8, "cpu", 42L);
+        return new ActorConfig(actorId, DEFAULT_GROUP, DEFAULT_POLICY, 8, 1.0f, 1.0f, 48, 8, "cpu", 42L, 0);
     }
 
     public ActorConfig withActorId(String id) {
-        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed);
+        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK);
     }
 
     public ActorConfig withConsumerGroup(String group) {
-        return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed);
+        return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK);
     }
 
     public ActorConfig withPolicyName(String name) {
-        return new ActorConfig(actorId, consumerGroup, name, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed);
+        return new ActorConfig(actorId, consumerGroup, name, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK);
     }
 
     public ActorConfig withSampling(int g, float temp, float p, int maxNew) {
-        return new ActorConfig(actorId, consumerGroup, policyName, g, temp, p, maxNew, promptsPerBatch, device, seed);
+        return new ActorConfig(actorId, consumerGroup, policyName, g, temp, p, maxNew, promptsPerBatch, device, seed, topK);
     }
 
     public ActorConfig withPromptsPerBatch(int n) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, n, device, seed);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, n, device, seed, topK);
     }
 
     public ActorConfig withDevice(String d) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, d, seed);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, d, seed, topK);
     }
 
     public ActorConfig withSeed(long s) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, s);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, s, topK);
+    }
+
+    public ActorConfig withTopK(int k) {
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, k);
     }
 
     /** CUDA device ordinal, or -1 for the CPU. */
@@ -76,6 +82,7 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
         return device.equals("cuda") ? 0 : Integer.parseInt(device.substring(5));
     }
 
+    /** @throws IllegalArgumentException naming the setting: a caller's mistake (the launcher turns it into a usage error) */
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);

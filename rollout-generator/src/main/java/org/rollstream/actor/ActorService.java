@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.SampledSequence;
 import org.rollstream.policy.SamplingParams;
 import org.rollstream.policy.Tokenizer;
@@ -21,6 +20,10 @@ import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveConsumer;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.Received;
+import org.rollstream.transport.errors.BadRecordException;
+import org.rollstream.transport.errors.RetriableRecordException;
+import org.rollstream.transport.time.Time;
+import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -31,11 +34,23 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The actor role: {@code prompts} in, {@code rollouts.sampled} out, one {@link SampledGroup} of G
- * completions per prompt. Follows {@code policy.versions}, builds each new version's sessions in
- * the background and swaps it in between batches; a version whose weights do not check out is
- * refused and the current one keeps serving. No prompt is consumed before a first version loads.
- * Prompts are acked only after their groups are on the broker (at-least-once; the learner
- * deduplicates by group id = prompt id).
+ * completions per prompt.
+ *
+ * <ul>
+ *   <li>Follows {@code policy.versions}, builds each new version's sessions in the background and
+ *       swaps it in between batches; a version whose weights do not check out is refused and the
+ *       current one keeps serving. No prompt is consumed before a first version loads.</li>
+ *   <li>A prompt is sampled only with weights of its own run at version ≥ its
+ *       {@code minPolicyVersion} ({@link RunBarrier}); groups are stamped with the run and version
+ *       that actually sampled them.</li>
+ *   <li>Prompts are acked only after their groups are on the broker (at-least-once; the learner
+ *       deduplicates by group id = prompt id). A prompt that decodes but cannot be sampled goes to
+ *       {@code prompts.dlq} with its reason and is counted; input never stops the actor.</li>
+ *   <li>Anything else (a bug, the broker refusing groups after the producer's retries) is fatal:
+ *       the prompts stay unacked and {@link #failure()} reports it to the owner, who stops the actor.</li>
+ *   <li>{@link #stop(Duration)} drains: the batches in hand are finished and published, offsets
+ *       committed, everything closed, within the given time.</li>
+ * </ul>
  */
 public final class ActorService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ActorService.class);
@@ -43,13 +58,20 @@ public final class ActorService implements AutoCloseable {
     private static final AvroCodec<SampledGroup> SAMPLED = AvroCodec.of(SampledGroup.class);
     /** Short: a lone prompt should not wait long for company, a busy topic fills batches anyway. */
     private static final Duration BATCH_WAIT = Duration.ofMillis(50);
-    /** How long a batch waits for the policy version its prompts require. */
+    /** How long a prompt waits for the weights (run and version) it requires. */
     private static final Duration VERSION_WAIT = Duration.ofSeconds(60);
+    /** How long the consumer waits at close for prompts in hand; prompts left waiting on a version are not acked. */
+    private static final Duration CONSUMER_DRAIN = Duration.ofSeconds(10);
+    /** The default bound of {@link #close()}. */
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaSettings settings;
     private final ActorConfig config;
     private final Tokenizer tokenizer;
-    private final PromptCheck check = new PromptCheck(TaskRegistry.defaults());
+    private final Time time;
+    private final PromptCheck check;
+    private final AnnouncedRuns runs = new AnnouncedRuns();
+    private final RunBarrier barrier = new RunBarrier(runs);
     private final PolicyLoader loader;
     private final GroupAssembler assembler;
     private final ReactiveProducer producer;
@@ -57,27 +79,32 @@ public final class ActorService implements AutoCloseable {
     private final PolicyVersionFollower follower;
     private final Scheduler sampling;
     private final ActorStats stats = new ActorStats();
-    private final AtomicReference<ServingPolicy> serving = new AtomicReference<>();
+    private final ServingSlot serving = new ServingSlot();
     private final AtomicLong batchCounter = new AtomicLong();
     private ReactiveConsumer<Prompt> consumer; // created with the first loaded version; guarded by this
-    private Disposable subscription;
-    private boolean closed;
+    private Disposable subscription; // guarded by this
+    private volatile boolean stopping;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private boolean stopped; // guarded by this
+    private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
 
-    private ActorService(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer) {
+    private ActorService(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, Time time) {
         this.settings = settings;
         this.config = config;
         this.tokenizer = tokenizer;
+        this.time = time;
+        this.check = new PromptCheck(TaskRegistry.defaults(), tokenizer);
         this.loader = new PolicyLoader(tokenizer, config.device());
         this.assembler = new GroupAssembler(config);
         this.producer = ReactiveProducer.create(settings, config.actorId());
         this.deadLetters = new DeadLetterPublisher(settings, producer, config.actorId());
-        this.follower = new PolicyVersionFollower(settings, config.policyName(), config.actorId(), this::onAnnounced);
+        this.follower = new PolicyVersionFollower(settings, config.policyName(), config.actorId(), runs, this::onAnnounced);
         this.sampling = Schedulers.newSingle("rollstream-sampler-" + config.actorId(), true);
     }
 
     /** Starts following policy versions; prompts are consumed once the first version is loaded. */
     public static ActorService start(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer) {
-        ActorService a = new ActorService(settings, config, tokenizer);
+        ActorService a = new ActorService(settings, config, tokenizer, Time.SYSTEM);
         a.follower.start();
         log.info("actor {} started: waiting for a version of policy '{}'", config.actorId(), config.policyName());
         return a;
@@ -87,49 +114,55 @@ public final class ActorService implements AutoCloseable {
 
     /** @return true when this announcement needs no older fallback (loaded, or not newer than what serves) */
     private boolean onAnnounced(PolicyVersion v) {
-        ServingPolicy current = serving.get();
-        if (current != null && v.getVersion() <= current.version()) {
+        PolicyIdentity next = PolicyIdentity.of(v);
+        PolicyIdentity current = serving.identity();
+        if (stopping || (current != null && !current.isSupersededBy(next))) {
             return true;
         }
         ServingPolicy loaded;
-        long t0 = System.nanoTime();
+        long t0 = time.nanoseconds();
         try {
             loaded = loader.load(v);
         } catch (RuntimeException e) { // WeightsException, or ORT refusing the session
             stats.versionsRefused.incrementAndGet();
-            log.error("actor {} refused policy '{}' version {} ({}): {}; still serving version {}", config.actorId(),
-                    v.getPolicy(), v.getVersion(), v.getWeightsLocation(), e.getMessage(), current == null ? "none" : current.version());
+            log.error("actor {} refused policy '{}' {} ({}): {}; still serving {}", config.actorId(), v.getPolicy(), next,
+                    v.getWeightsLocation(), e.getMessage(), current == null ? "nothing" : current);
             return false;
         }
-        ServingPolicy old = serving.getAndSet(loaded);
+        if (!serving.install(loaded)) { // loaded while stopping: closed, never installed
+            return true;
+        }
         stats.currentVersion.set(loaded.version());
+        stats.currentRunId = next.runId();
         stats.versionsLoaded.incrementAndGet();
-        log.info("actor {} now serving policy '{}' version {} (loaded in {} ms)", config.actorId(), v.getPolicy(),
-                v.getVersion(), (System.nanoTime() - t0) / 1_000_000);
-        if (old != null) {
-            old.release(); // closes once the batch sampling with it (if any) is done
-        } else {
+        log.info("actor {} now serving policy '{}' {} (loaded in {} ms)", config.actorId(), v.getPolicy(), next,
+                (time.nanoseconds() - t0) / 1_000_000);
+        if (current == null) {
             startConsuming();
         }
         return true;
     }
 
     private synchronized void startConsuming() {
-        if (closed || consumer != null) {
+        if (stopping || consumer != null) {
             return;
         }
         consumer = ReactiveConsumer.builder(settings, config.consumerGroup(), PROMPTS::decode)
                 .topics(Topics.PROMPTS).deadLetters(deadLetters).clientId(config.actorId())
-                .maxBuffered(2 * config.promptsPerBatch()).closeTimeout(Duration.ofSeconds(30)).build();
+                .maxBuffered(2 * config.promptsPerBatch()).closeTimeout(CONSUMER_DRAIN).build();
+        stats.consumer = consumer.stats();
         subscription = consumer.receive()
                 .bufferTimeout(config.promptsPerBatch(), BATCH_WAIT, true)
                 .concatMap(this::processBatch, 1)
-                .subscribe(v -> { }, e -> log.error("actor {} stopped consuming prompts: {}", config.actorId(), e.toString()));
+                .subscribe(v -> { }, e -> fail("stopped consuming prompts", e));
     }
 
-    // ---- prompts
+    // ---- prompts (sampling thread)
 
     private record Item(Received<Prompt> received, int[] tokens) {
+    }
+
+    private record Sampled(Received<Prompt> received, SampledGroup group) {
     }
 
     private Mono<Void> processBatch(List<Received<Prompt>> batch) {
@@ -139,116 +172,132 @@ public final class ActorService implements AutoCloseable {
                 .flatMapMany(Flux::fromIterable)
                 .flatMap(this::publish)
                 .then()
-                .onErrorResume(e -> { // a bug must not end the stream; the batch stays unacked and is redelivered
+                .onErrorResume(e -> { // a bug: the batch stays unacked, the owner is told to stop (a restart redelivers it)
                     stats.batchFailures.incrementAndGet();
-                    log.error("actor {} failed on a batch of {} prompts: {}", config.actorId(), batch.size(), e.toString(), e);
+                    fail("failed on a batch of " + batch.size() + " prompts", e);
                     return Mono.empty();
                 });
     }
 
-    private record Sampled(Received<Prompt> received, SampledGroup group) {
-    }
-
-    /** Validates, encodes and samples one batch with the version current at its start. */
+    /**
+     * Samples the prompts of one batch, each with weights its {@link RunBarrier} accepts: prompts
+     * that can be sampled now are, the others wait (bounded) for new weights and are sampled, or
+     * refused, as versions arrive. Prompts still waiting when the actor stops stay unacked.
+     */
     private List<Sampled> sample(List<Received<Prompt>> all) {
-        List<Received<Prompt>> batch = new ArrayList<>(all.size());
+        List<Received<Prompt>> waiting = new ArrayList<>(all.size());
         for (Received<Prompt> r : all) {
-            if (config.policyName().equals(r.value().getPolicy())) {
-                batch.add(r);
-            } else { // issued for another policy sharing the topic: not ours to sample
+            String policy = r.value().getPolicy() == null ? "" : r.value().getPolicy().toString();
+            if (!policy.isBlank() && !config.policyName().equals(policy)) {
+                // issued for another policy sharing the topic: its own actors judge it
                 stats.promptsForeign.incrementAndGet();
                 r.ack();
+                continue;
             }
-        }
-        if (batch.isEmpty()) {
-            return List.of();
-        }
-        awaitVersion(batch.stream().mapToLong(r -> r.value().getMinPolicyVersion()).max().orElse(0));
-        ServingPolicy policy = acquireServing();
-        try {
-            List<Item> items = new ArrayList<>(batch.size());
-            for (Received<Prompt> r : batch) {
-                String problem = check.problem(r.value()).orElse(null);
-                int[] tokens = problem == null ? PromptTokens.encode(tokenizer, r.value().getText()) : null;
-                if (problem == null && tokens.length >= policy.spec().contextLength()) {
-                    problem = "prompt " + r.value().getId() + " has " + tokens.length + " tokens, which leaves no room in the context of "
-                            + policy.spec().contextLength();
-                }
-                if (problem != null) {
-                    reject(r, problem);
-                } else {
-                    items.add(new Item(r, tokens));
-                }
-            }
-            if (items.isEmpty()) {
-                return List.of();
-            }
-            List<int[]> prompts = items.stream().map(Item::tokens).toList();
-            SamplingParams params = new SamplingParams(config.temperature(), config.topP(), config.maxNewTokens(),
-                    new int[]{tokenizer.eos()}, batchSeed());
-            long t0 = System.nanoTime();
-            List<List<SampledSequence>> groups;
             try {
-                groups = policy.sampler().sample(prompts, config.groupSize(), params);
-            } catch (RuntimeException e) { // an ORT failure is not the prompts' fault, but they must not vanish or stall
-                stats.batchFailures.incrementAndGet();
-                log.error("actor {} failed to sample a batch of {} prompts: {}", config.actorId(), items.size(), e.toString());
-                items.forEach(i -> i.received().fail(new IllegalStateException("sampling failed: " + e.getMessage(), e)));
-                return List.of();
+                check.checkFields(r.value());
+                waiting.add(r);
+            } catch (BadRecordException e) {
+                reject(r, e);
             }
-            long nanos = System.nanoTime() - t0;
-            stats.samplingNanos.addAndGet(nanos);
-            stats.batches.incrementAndGet();
-            List<Sampled> out = new ArrayList<>(items.size());
-            for (int i = 0; i < items.size(); i++) {
-                Item it = items.get(i);
-                List<SampledSequence> seqs = groups.get(i);
-                seqs.forEach(s -> stats.tokensGenerated.addAndGet(s.length()));
-                out.add(new Sampled(it.received(), assembler.assemble(it.received().value(), it.tokens(), seqs,
-                        policy.version(), nanos / 1_000_000)));
-            }
-            return out;
-        } finally {
-            policy.release();
         }
-    }
-
-    /**
-     * Holds the batch until the serving version reaches the prompts' {@code minPolicyVersion}: the
-     * learner's staleness bound, enforced where sampling happens (η = 0 becomes truly synchronous).
-     * Bounded, so a refused version cannot stall the actor; the learner then drops what is too stale.
-     */
-    private void awaitVersion(long min) {
-        long deadline = System.nanoTime() + VERSION_WAIT.toNanos();
-        while (stats.currentVersion.get() < min && System.nanoTime() < deadline && !isClosed()) {
+        List<Sampled> out = new ArrayList<>(waiting.size());
+        Timer timer = time.timer(VERSION_WAIT);
+        while (!waiting.isEmpty()) { // while stopping: one round, sampling what needs no waiting
+            ServingPolicy policy = serving.acquire();
+            if (policy == null) {
+                break;
+            }
+            List<Received<Prompt>> later = new ArrayList<>();
             try {
-                Thread.sleep(5);
+                boolean expired = timer.isExpired();
+                List<Received<Prompt>> now = new ArrayList<>();
+                for (Received<Prompt> r : waiting) {
+                    RunBarrier.Decision d = barrier.decide(r.value(), policy.identity(), expired);
+                    switch (d.action()) {
+                        case SAMPLE -> {
+                            if (d.reason() != null) {
+                                stats.versionWaitsExpired.incrementAndGet();
+                                log.warn("actor {}: {}", config.actorId(), d.reason());
+                            }
+                            now.add(r);
+                        }
+                        case WAIT -> later.add(r);
+                        case REFUSE -> {
+                            stats.promptsOfOtherRuns.incrementAndGet();
+                            reject(r, new BadRecordException(d.reason()));
+                        }
+                    }
+                }
+                out.addAll(sampleWith(policy, now));
+            } finally {
+                policy.release();
+            }
+            waiting = later;
+            if (waiting.isEmpty() || stopping) {
+                break;
+            }
+            try {
+                serving.awaitChange(policy, timer);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
         }
-        if (stats.currentVersion.get() < min) {
-            stats.versionWaitsExpired.incrementAndGet();
-            log.warn("actor {} waited {} s for policy version {} and samples with version {}", config.actorId(),
-                    VERSION_WAIT.toSeconds(), min, stats.currentVersion.get());
+        return out;
+    }
+
+    /** Tokenizes (refusing what does not fit) and samples {@code batch} with {@code policy}. */
+    private List<Sampled> sampleWith(ServingPolicy policy, List<Received<Prompt>> batch) {
+        List<Item> items = new ArrayList<>(batch.size());
+        for (Received<Prompt> r : batch) {
+            try {
+                items.add(new Item(r, check.tokens(r.value(), policy.spec().contextLength())));
+            } catch (BadRecordException e) {
+                reject(r, e);
+            }
         }
+        if (items.isEmpty()) {
+            return List.of();
+        }
+        List<int[]> prompts = items.stream().map(Item::tokens).toList();
+        SamplingParams params = new SamplingParams(config.temperature(), config.topP(), config.maxNewTokens(),
+                new int[]{tokenizer.eos()}, batchSeed(), config.topK());
+        long t0 = time.nanoseconds();
+        List<List<SampledSequence>> groups;
+        try {
+            groups = sampleOnce(policy, prompts, params, items.size());
+        } catch (RuntimeException e) {
+            stats.batchFailures.incrementAndGet();
+            log.error("actor {} failed twice to sample a batch of {} prompts; dead-lettering them: {}", config.actorId(),
+                    items.size(), e.toString());
+            RetriableRecordException cause = new RetriableRecordException("sampling failed twice: " + e.getMessage(), e);
+            items.forEach(i -> i.received().fail(cause));
+            stats.promptsRejected.addAndGet(items.size());
+            return List.of();
+        }
+        long nanos = time.nanoseconds() - t0;
+        stats.samplingNanos.addAndGet(nanos);
+        stats.batches.incrementAndGet();
+        List<Sampled> out = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            Item it = items.get(i);
+            List<SampledSequence> seqs = groups.get(i);
+            seqs.forEach(s -> stats.tokensGenerated.addAndGet(s.length()));
+            out.add(new Sampled(it.received(), assembler.assemble(it.received().value(), it.tokens(), seqs,
+                    policy.identity(), nanos / 1_000_000)));
+        }
+        return out;
     }
 
-    private synchronized boolean isClosed() {
-        return closed;
-    }
-
-    /** The current version, referenced for one batch; retries if it was swapped out and closed meanwhile. */
-    private ServingPolicy acquireServing() {
-        while (true) {
-            ServingPolicy p = serving.get();
-            if (p == null) {
-                throw new IllegalStateException("actor " + config.actorId() + " is closed");
-            }
-            if (p.acquire()) {
-                return p;
-            }
+    /** An ONNX Runtime failure is not the prompts' fault and may pass: one retry, then it is given up. */
+    private List<List<SampledSequence>> sampleOnce(ServingPolicy policy, List<int[]> prompts, SamplingParams params, int n) {
+        try {
+            return policy.sampler().sample(prompts, config.groupSize(), params);
+        } catch (RuntimeException first) {
+            stats.samplingRetries.incrementAndGet();
+            log.warn("actor {} failed to sample a batch of {} prompts, retrying once: {}", config.actorId(), n, first.toString());
+            return policy.sampler().sample(prompts, config.groupSize(), params);
         }
     }
 
@@ -256,10 +305,10 @@ public final class ActorService implements AutoCloseable {
         return config.seed() * 1_000_003L + batchCounter.getAndIncrement();
     }
 
-    private void reject(Received<Prompt> r, String reason) {
+    private void reject(Received<Prompt> r, BadRecordException reason) {
         stats.promptsRejected.incrementAndGet();
-        log.warn("actor {} dead-letters prompt {}: {}", config.actorId(), r, reason);
-        r.fail(new InvalidPromptException(reason));
+        log.warn("actor {} dead-letters prompt {}: {}", config.actorId(), r, reason.getMessage());
+        r.fail(reason);
     }
 
     private Mono<Void> publish(Sampled s) {
@@ -269,15 +318,32 @@ public final class ActorService implements AutoCloseable {
                     s.received().ack();
                     stats.groupsPublished.incrementAndGet();
                 })
-                .onErrorResume(e -> { // stays unacked: redelivered to whoever owns the partition next
+                .onErrorResume(e -> { // the broker refused it after the producer's own retries: stays unacked, fatal
                     stats.batchFailures.incrementAndGet();
-                    log.error("actor {} could not publish group {}: {}", config.actorId(), key, e.toString());
+                    fail("could not publish group " + key, e);
                     return Mono.empty();
                 })
                 .then();
     }
 
     // ---- lifecycle
+
+    private void fail(String what, Throwable e) {
+        if (failure.compareAndSet(null, e)) {
+            log.error("actor {} {}: {}", config.actorId(), what, e.toString(), e);
+        } else {
+            log.error("actor {} {}: {}", config.actorId(), what, e.toString());
+        }
+    }
+
+    /**
+     * The first fatal error, if any: a bug, or the broker refusing sampled groups. The prompts
+     * concerned stay unacked; the owner should stop the actor (the command exits 1) so that a
+     * restart redelivers them.
+     */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure.get());
+    }
 
     public ActorStats stats() {
         return stats;
@@ -287,30 +353,61 @@ public final class ActorService implements AutoCloseable {
         return config;
     }
 
-    /** Finishes the batch in hand (its groups published and acked), then stops following and consuming. */
-    @Override
-    public void close() {
+    /**
+     * Stops gracefully within {@code timeout}: takes no new weights, finishes the batches in hand
+     * (sampled, published, acked; prompts still waiting for weights are left unacked for
+     * redelivery), commits, leaves the group and closes the producer and every ONNX Runtime
+     * session. Idempotent: a second caller waits (within its own timeout) for the first; safe from a shutdown hook.
+     *
+     * @return true when everything finished in time; false when a step was cut short (what was not
+     *         committed is redelivered to the group, and the learner deduplicates)
+     */
+    public boolean stop(Duration timeout) {
+        Timer timer = Time.SYSTEM.timer(timeout);
         ReactiveConsumer<Prompt> c;
         Disposable s;
         synchronized (this) {
-            closed = true;
+            if (stopped) { // another caller is stopping (or has stopped): wait for it, within our own bound
+                return awaitStopped(timeout);
+            }
+            stopped = true;
+            stopping = true;
             c = consumer;
             s = subscription;
         }
-        follower.close();
-        if (c != null) {
-            c.close();
+        serving.wakeWaiters(); // batches waiting for weights give up now
+        boolean clean = true;
+        if (c != null) { // hands out nothing more, waits for the prompts in hand, commits, leaves the group
+            clean = Bounded.run("actor " + config.actorId() + " consumer close", c::close, timer);
         }
         if (s != null) {
             s.dispose();
         }
-        producer.flush();
-        producer.close();
+        clean &= Bounded.run("actor " + config.actorId() + " producer close", producer::close, timer);
+        clean &= Bounded.run("actor " + config.actorId() + " follower close", follower::close, timer);
         sampling.dispose();
-        ServingPolicy p = serving.getAndSet(null);
-        if (p != null) {
-            p.release();
+        serving.close(); // a batch still sampling holds its own reference: its sessions close after it
+        log.info("actor {} stopped{}: {}", config.actorId(), clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
+        stopResult.complete(clean);
+        return clean;
+    }
+
+    private boolean awaitStopped(Duration timeout) {
+        try {
+            return stopResult.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
         }
-        log.info("actor {} closed: {}", config.actorId(), stats);
+    }
+
+    /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_TIMEOUT}. */
+    @Override
+    public void close() {
+        stop(DEFAULT_STOP_TIMEOUT);
     }
 }

@@ -2,6 +2,8 @@ package org.rollstream.actor;
 
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.rollstream.transport.ConsumerStats;
+
 /** Counters of one actor, readable from any thread; {@link #toString} is a progress line. */
 public final class ActorStats {
     final AtomicLong promptsConsumed = new AtomicLong();
@@ -16,13 +18,17 @@ public final class ActorStats {
     final AtomicLong batchFailures = new AtomicLong();
     final AtomicLong versionWaitsExpired = new AtomicLong();
     final AtomicLong promptsForeign = new AtomicLong();
+    final AtomicLong promptsOfOtherRuns = new AtomicLong();
+    final AtomicLong samplingRetries = new AtomicLong();
+    volatile String currentRunId = "";
+    volatile ConsumerStats consumer; // set once consuming starts
 
     /** Prompts received from Kafka (valid or not). */
     public long promptsConsumed() {
         return promptsConsumed.get();
     }
 
-    /** Prompts sent to {@code prompts.dlq} (unknown task, empty text, too long, ...). */
+    /** Prompts that decoded but were sent to {@code prompts.dlq} (unknown task, empty text, too long, another run's, ...). */
     public long promptsRejected() {
         return promptsRejected.get();
     }
@@ -60,9 +66,35 @@ public final class ActorStats {
         return versionsRefused.get();
     }
 
-    /** Batches whose sampling or publishing failed; their prompts stay unacked and are redelivered. */
+    /** Batches whose sampling failed twice (their prompts dead-lettered) or whose groups the broker refused (left unacked, fatal). */
     public long batchFailures() {
         return batchFailures.get();
+    }
+
+    /** Records on {@code prompts} that did not decode as a Prompt; sent to {@code prompts.dlq} by the consumer. */
+    public long promptsUndecodable() {
+        ConsumerStats c = consumer;
+        return c == null ? 0 : c.deadLettered();
+    }
+
+    /** Everything this actor sent to {@code prompts.dlq}: undecodable and refused prompts. */
+    public long deadLettered() {
+        return promptsRejected() + promptsUndecodable();
+    }
+
+    /** Prompts refused because their run's weights are not served (superseded run, or weights that never came); part of {@link #promptsRejected}. */
+    public long promptsOfOtherRuns() {
+        return promptsOfOtherRuns.get();
+    }
+
+    /** Batches sampled a second time after ONNX Runtime failed on them once. */
+    public long samplingRetries() {
+        return samplingRetries.get();
+    }
+
+    /** Run id of the weights serving now; empty before the first version or for versions without one. */
+    public String currentRunId() {
+        return currentRunId;
     }
 
     /** Prompts issued for another policy, acked without sampling. */
@@ -70,7 +102,7 @@ public final class ActorStats {
         return promptsForeign.get();
     }
 
-    /** Batches that gave up waiting for the policy version their prompts required. */
+    /** Prompts sampled below their {@code minPolicyVersion} after waiting for it in vain. */
     public long versionWaitsExpired() {
         return versionWaitsExpired.get();
     }
@@ -82,8 +114,10 @@ public final class ActorStats {
 
     @Override
     public String toString() {
-        return String.format("version=%d prompts=%d rejected=%d groups=%d tokens=%d tok/s=%.0f refusedVersions=%d failedBatches=%d",
-                currentVersion(), promptsConsumed(), promptsRejected(), groupsPublished(), tokensGenerated(),
-                tokensPerSecond(), versionsRefused(), batchFailures());
+        return String.format("version=%d%s prompts=%d groups=%d deadLettered=%d (undecodable=%d otherRuns=%d) tokens=%d tok/s=%.0f "
+                        + "refusedVersions=%d failedBatches=%d",
+                currentVersion(), currentRunId.isEmpty() ? "" : "@" + currentRunId, promptsConsumed(), groupsPublished(),
+                deadLettered(), promptsUndecodable(), promptsOfOtherRuns(), tokensGenerated(), tokensPerSecond(),
+                versionsRefused(), batchFailures());
     }
 }

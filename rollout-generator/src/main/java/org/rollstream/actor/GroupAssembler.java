@@ -20,29 +20,35 @@ final class GroupAssembler {
     /**
      * The group id is the prompt id, so a redelivered prompt yields the same group id and the
      * learner, which deduplicates by it, trains the prompt once.
+     *
+     * @param weights the weights that sampled the sequences: the group is stamped with them, never with
+     *                what the prompt asked for
      */
-    SampledGroup assemble(Prompt prompt, int[] promptTokens, List<SampledSequence> sequences, long version, long generationMs) {
+    SampledGroup assemble(Prompt prompt, int[] promptTokens, List<SampledSequence> sequences, PolicyIdentity weights, long generationMs) {
         List<Completion> completions = new ArrayList<>(sequences.size());
         for (SampledSequence s : sequences) {
             completions.add(Completion.newBuilder()
                     .setTokenIds(ints(s.tokenIds()))
                     .setText(s.text() == null ? "" : s.text())
                     .setLogProbs(floats(s.logProbs()))
+                    .setPolicyLogProbs(floats(s.policyLogProbs()))
                     .setFinishReason(s.finishReason() == org.rollstream.policy.FinishReason.STOP ? FinishReason.STOP : FinishReason.LENGTH)
                     .setPromptTokens(promptTokens.length)
                     .setGenerationMs(generationMs)
-                    .setPolicyVersion(version)
+                    .setPolicyVersion(weights.version())
                     .build());
         }
         return SampledGroup.newBuilder()
                 .setGroupId(prompt.getId())
                 .setPrompt(prompt)
                 .setPromptTokenIds(ints(promptTokens))
-                .setPolicyVersion(version)
+                .setPolicyVersion(weights.version())
+                .setPolicyRunId(weights.runId())
                 .setActorId(config.actorId())
                 .setCompletions(completions)
                 .setTemperature(config.temperature())
                 .setTopP(config.topP())
+                .setTopK(config.topK())
                 .setCreatedAtMs(System.currentTimeMillis())
                 .build();
     }

@@ -41,7 +41,7 @@ final class PolicyLoader {
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
         OrtPolicy ort = OrtPolicy.create(spec, weights, device);
-        return new ServingPolicy(v.getVersion(), ort, new OrtSampler(ort, tokenizer));
+        return new ServingPolicy(PolicyIdentity.of(v), ort, new OrtSampler(ort, tokenizer));
     }
 
     static Path pathOf(String location) {

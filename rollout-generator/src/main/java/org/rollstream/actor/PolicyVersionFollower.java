@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -25,27 +26,36 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads {@code policy.versions} from the beginning on its own thread, outside any consumer group
  * (every actor must see every version, and the compacted topic holds the latest per policy), and
- * hands announcements of one policy to a handler, newest first. The handler loads the weights on
- * this thread, so building a new session never stalls sampling.
+ * hands announcements of one policy to a handler. It first reads up to the end of the log as it was
+ * at start, so an actor joining late loads the latest weights directly rather than every old run's.
+ * The latest announcement names the current run: only that run's announcements are offered, newest
+ * (incarnation, version) first; earlier runs are recorded as retired in {@link AnnouncedRuns}. The
+ * handler loads the weights on this thread, so building a new session never stalls sampling.
  */
 final class PolicyVersionFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PolicyVersionFollower.class);
     private static final AvroCodec<PolicyVersion> CODEC = AvroCodec.of(PolicyVersion.class);
+    private static final Comparator<PolicyVersion> NEWEST_FIRST = Comparator
+            .comparingLong(PolicyVersion::getIncarnation).thenComparingLong(PolicyVersion::getVersion).reversed();
 
     private final KafkaSettings settings;
     private final String policyName;
+    private final AnnouncedRuns runs;
     private final Predicate<PolicyVersion> handler;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
 
     /**
-     * @param handler called with announcements newer than what it has, newest of each poll first;
-     *                returns true when it took that version (older ones of the same poll are then skipped)
+     * @param runs    told of every announcement of the policy, in log order
+     * @param handler called with announcements of the current run, newest first; returns true when it
+     *                needs no older one (it took that version, or already serves one at least as new)
      */
-    PolicyVersionFollower(KafkaSettings settings, String policyName, String actorId, Predicate<PolicyVersion> handler) {
+    PolicyVersionFollower(KafkaSettings settings, String policyName, String actorId, AnnouncedRuns runs,
+                          Predicate<PolicyVersion> handler) {
         this.settings = settings;
         this.policyName = policyName;
+        this.runs = runs;
         this.handler = handler;
         this.thread = new Thread(this::run, "rollstream-policy-follower-" + actorId);
         this.thread.setDaemon(true);
@@ -67,19 +77,22 @@ final class PolicyVersionFollower implements AutoCloseable {
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            boolean caughtUp = false;
+            List<PolicyVersion> unseen = new ArrayList<>(); // in log order (one policy = one key = one partition)
             while (!stopping) {
-                List<PolicyVersion> mine = new ArrayList<>();
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     PolicyVersion v = decode(r);
                     if (v != null && policyName.equals(v.getPolicy().toString())) {
-                        mine.add(v);
+                        unseen.add(v);
                     }
                 }
-                mine.sort(Comparator.comparingLong(PolicyVersion::getVersion).reversed());
-                for (PolicyVersion v : mine) {
-                    if (stopping || handler.test(v)) {
-                        break;
-                    }
+                if (!caughtUp) {
+                    caughtUp = partitions.stream().allMatch(tp -> consumer.position(tp) >= end.getOrDefault(tp, 0L));
+                }
+                if (caughtUp && !unseen.isEmpty()) {
+                    offer(unseen);
+                    unseen = new ArrayList<>();
                 }
             }
         } catch (RuntimeException e) {
@@ -88,6 +101,25 @@ final class PolicyVersionFollower implements AutoCloseable {
             }
         } finally {
             stopped.countDown();
+        }
+    }
+
+    private void offer(List<PolicyVersion> inLogOrder) {
+        for (PolicyVersion v : inLogOrder) {
+            runs.announced(PolicyIdentity.of(v).runId());
+        }
+        String current = PolicyIdentity.of(inLogOrder.get(inLogOrder.size() - 1)).runId();
+        List<PolicyVersion> candidates = new ArrayList<>();
+        for (PolicyVersion v : inLogOrder) {
+            if (PolicyIdentity.of(v).runId().equals(current)) {
+                candidates.add(v);
+            }
+        }
+        candidates.sort(NEWEST_FIRST);
+        for (PolicyVersion v : candidates) {
+            if (stopping || handler.test(v)) {
+                break;
+            }
         }
     }
 

@@ -12,19 +12,23 @@ import org.rollstream.policy.OrtSampler;
  * when the last reference goes, so a swap never closes a session under a running batch.
  */
 final class ServingPolicy {
-    private final long version;
+    private final PolicyIdentity identity;
     private final OrtPolicy policy;
     private final OrtSampler sampler;
     private final AtomicInteger refs = new AtomicInteger(1); // the owner's reference
 
-    ServingPolicy(long version, OrtPolicy policy, OrtSampler sampler) {
-        this.version = version;
+    ServingPolicy(PolicyIdentity identity, OrtPolicy policy, OrtSampler sampler) {
+        this.identity = identity;
         this.policy = policy;
         this.sampler = sampler;
     }
 
+    PolicyIdentity identity() {
+        return identity;
+    }
+
     long version() {
-        return version;
+        return identity.version();
     }
 
     ModelSpec spec() {

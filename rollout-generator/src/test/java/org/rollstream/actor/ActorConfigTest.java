@@ -19,6 +19,8 @@ class ActorConfigTest {
         assertEquals(48, c.maxNewTokens());
         assertEquals(8, c.promptsPerBatch());
         assertEquals(-1, c.cudaDevice());
+        assertEquals(0, c.topK());
+        assertEquals(5, c.withTopK(5).topK());
         assertEquals(1, c.withDevice("cuda:1").cudaDevice());
     }
 
@@ -31,6 +33,7 @@ class ActorConfigTest {
         assertMessage("maxNewTokens", () -> ActorConfig.defaults("a").withSampling(4, 1f, 1f, 0));
         assertMessage("promptsPerBatch", () -> ActorConfig.defaults("a").withPromptsPerBatch(0));
         assertMessage("device", () -> ActorConfig.defaults("a").withDevice("tpu"));
+        assertMessage("topK", () -> ActorConfig.defaults("a").withTopK(-1));
     }
 
     static void assertMessage(String fragment, org.junit.jupiter.api.function.Executable e) {

@@ -12,10 +12,14 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,6 +58,7 @@ import org.rollstream.testsupport.TopicReader;
  */
 @Timeout(120)
 @ExtendWith(SharedBroker.class)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class) // the last test's bad prompts are everyone's
 class ActorServiceTest {
     static final AvroCodec<SampledGroup> SAMPLED = AvroCodec.of(SampledGroup.class);
     static final AvroCodec<Prompt> PROMPTS = AvroCodec.of(Prompt.class);
@@ -83,6 +88,7 @@ class ActorServiceTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void samplesGroupsAndSwapsOnlyGoodVersions() throws IOException {
         announce(snapshot(1, 1), "");
         ActorConfig config = ActorConfig.defaults("actor-test").withSampling(G, 1.0f, 1.0f, 12).withPromptsPerBatch(4);
@@ -128,6 +134,7 @@ class ActorServiceTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(2)
     void actorsOfOneGroupShareThePrompts() {
         WeightSnapshot s = snapshot(1, 9);
         announce(s, "", "pair");
@@ -135,7 +142,7 @@ class ActorServiceTest {
                 .withSampling(2, 1.0f, 1.0f, 4).withPromptsPerBatch(2);
         try (ActorService one = ActorService.start(settings, base, TOKENIZER);
              ActorService two = ActorService.start(settings, new ActorConfig("pair-2", base.consumerGroup(), base.policyName(),
-                     base.groupSize(), base.temperature(), base.topP(), base.maxNewTokens(), base.promptsPerBatch(), "cpu", 7L), TOKENIZER)) {
+                     base.groupSize(), base.temperature(), base.topP(), base.maxNewTokens(), base.promptsPerBatch(), "cpu", 7L, 0), TOKENIZER)) {
             await(() -> one.stats().currentVersion() == 1 && two.stats().currentVersion() == 1, () -> one.stats() + " / " + two.stats());
             await(() -> membersWithPartitions("pair-actors") == 2, () -> "both actors joined the group");
             List<String> ids = java.util.stream.IntStream.range(0, 12).mapToObj(i -> "pair-" + i).toList();
@@ -152,6 +159,113 @@ class ActorServiceTest {
         }
     }
 
+    /**
+     * A new run on a shared cluster: the actor serves run A at v5; run B then starts at v0. A prompt
+     * of run B sent before B announces waits for B's weights (it is not sampled with A's v5), prompts
+     * of B are stamped B/v0, and a late prompt of the superseded run A is dead-lettered.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(3)
+    void aNewRunIsServedItsOwnWeightsEvenAtLowerVersions() throws IOException {
+        String policy = "runs";
+        Path a = Files.createDirectories(weightsDir.resolve("run-a"));
+        Path b = Files.createDirectories(weightsDir.resolve("run-b"));
+        announce(WeightSnapshot.write(a, DjlPolicy.initialWeights(SPEC, 51), SPEC, 5, 5), "", policy, "run-a");
+        ActorConfig config = ActorConfig.defaults("actor-runs").withPolicyName(policy).withConsumerGroup("runs-actors")
+                .withSampling(G, 0.8f, 0.9f, 12).withPromptsPerBatch(2);
+        try (ActorService actor = ActorService.start(settings, config, TOKENIZER)) {
+            await(() -> actor.stats().currentVersion() == 5 && actor.stats().currentRunId().equals("run-a"), actor.stats()::toString);
+            Prompt ofA = run(prompt("runs-a-1", 61), policy, "run-a", 5);
+            sendPrompt(ofA);
+            assertGroup(readUntil(Topics.ROLLOUTS_SAMPLED, List.of("runs-a-1"), SAMPLED::decode).get("runs-a-1"), ofA, 5, "run-a", "actor-runs");
+
+            Prompt early = run(prompt("runs-b-early", 62), policy, "run-b", 0);
+            sendPrompt(early); // B has not announced yet: this prompt must wait, not be sampled with A's v5
+            await(() -> actor.stats().promptsConsumed() >= 2, actor.stats()::toString);
+            announce(WeightSnapshot.write(b, DjlPolicy.initialWeights(SPEC, 52), SPEC, 0, 0), "", policy, "run-b");
+            Prompt later = run(prompt("runs-b-1", 63), policy, "run-b", 0);
+            sendPrompt(later);
+            Map<String, SampledGroup> groups = readUntil(Topics.ROLLOUTS_SAMPLED, List.of("runs-b-early", "runs-b-1"), SAMPLED::decode);
+            assertGroup(groups.get("runs-b-early"), early, 0, "run-b", "actor-runs");
+            assertGroup(groups.get("runs-b-1"), later, 0, "run-b", "actor-runs");
+            assertEquals("run-b", actor.stats().currentRunId());
+
+            sendPrompt(run(prompt("runs-a-late", 64), policy, "run-a", 5));
+            DeadLetter late = readUntil(Topics.dlq(Topics.PROMPTS), List.of("runs-a-late"), DeadLetterPublisher.codec()::decode).get("runs-a-late");
+            assertTrue(late.getReason().contains("superseded on policy.versions by run 'run-b'"), late.getReason());
+            await(() -> actor.stats().promptsOfOtherRuns() == 1 && actor.stats().groupsPublished() == 3, actor.stats()::toString);
+        }
+    }
+
+    /**
+     * Input never stops the actor: undecodable bytes, a prompt naming no policy and one too long for
+     * the context are dead-lettered with their reasons and counted, and a good prompt after them is
+     * still sampled. Then stop() drains and commits: the group's committed offsets reach the end of
+     * every partition.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void badPromptsAreDeadLetteredAndStopCommitsWhatWasDone() {
+        String policy = "checks";
+        announce(snapshot(2, 71), "", policy);
+        ActorConfig config = ActorConfig.defaults("actor-checks").withPolicyName(policy).withConsumerGroup("checks-actors")
+                .withSampling(2, 1.0f, 1.0f, 6).withPromptsPerBatch(3);
+        ActorService actor = ActorService.start(settings, config, TOKENIZER);
+        try {
+            await(() -> actor.stats().currentVersion() == 2, actor.stats()::toString);
+            producer.send(Topics.PROMPTS, "checks-garbage", new byte[]{1, 2, 3, 4}).block(Duration.ofSeconds(30));
+            sendPrompt(Prompt.newBuilder(prompt("checks-nopolicy", 72)).setPolicy("").build());
+            sendPrompt(Prompt.newBuilder(prompt("checks-long", 73)).setPolicy(policy).setText("1+2=".repeat(40)).build());
+            Prompt good = Prompt.newBuilder(prompt("checks-good", 74)).setPolicy(policy).build();
+            sendPrompt(good);
+            Map<String, DeadLetter> dead = readUntil(Topics.dlq(Topics.PROMPTS), List.of("checks-garbage", "checks-nopolicy", "checks-long"),
+                    DeadLetterPublisher.codec()::decode);
+            assertEquals(DeadLetterPublisher.STAGE_DECODE, dead.get("checks-garbage").getStage());
+            assertTrue(dead.get("checks-nopolicy").getReason().contains("names no policy"), dead.get("checks-nopolicy").getReason());
+            assertTrue(dead.get("checks-long").getReason().contains("161 tokens, which leaves no room in the context of 96"),
+                    dead.get("checks-long").getReason());
+            assertEquals(org.rollstream.transport.errors.BadRecordException.class.getName(), dead.get("checks-long").getErrorClass());
+            SampledGroup g = readUntil(Topics.ROLLOUTS_SAMPLED, List.of("checks-good"), SAMPLED::decode).get("checks-good");
+            assertEquals(2, g.getCompletions().size());
+            // this group reads every earlier prompt too: others' are foreign, and the garbage record is the only undecodable one
+            await(() -> actor.stats().promptsUndecodable() == 1 && actor.stats().promptsRejected() >= 2 && actor.stats().groupsPublished() == 1,
+                    actor.stats()::toString);
+        } finally {
+            assertTrue(actor.stop(Duration.ofSeconds(60)), "stopped within its bound");
+        }
+        assertTrue(actor.stop(Duration.ofSeconds(1)), "stop is idempotent");
+        Map<TopicPartition, Long> committed = committedOffsets("checks-actors");
+        Map<TopicPartition, Long> end = endOffsets(Topics.PROMPTS);
+        assertEquals(end, committed, "every prompt was processed and committed before the actor left");
+    }
+
+    static Prompt run(Prompt p, String policy, String runId, long minVersion) {
+        return Prompt.newBuilder(p).setPolicy(policy).setRunId(runId).setMinPolicyVersion(minVersion).build();
+    }
+
+    static Map<TopicPartition, Long> committedOffsets(String group) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(settings.adminProps())) {
+            Map<TopicPartition, Long> out = new HashMap<>();
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .forEach((tp, om) -> out.put(tp, om.offset()));
+            return out;
+        } catch (Exception e) {
+            throw new AssertionError("cannot read offsets of " + group, e);
+        }
+    }
+
+    static Map<TopicPartition, Long> endOffsets(String topic) {
+        Properties p = settings.consumerProps("unused");
+        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> tps = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            Map<TopicPartition, Long> out = new HashMap<>(c.endOffsets(tps));
+            out.values().removeIf(v -> v == 0); // a group commits nothing on an empty partition
+            return out;
+        }
+    }
+
     // ---- helpers
 
     static int membersWithPartitions(String group) {
@@ -164,9 +278,14 @@ class ActorServiceTest {
     }
 
     static void assertGroup(SampledGroup g, Prompt p, long version) {
+        assertGroup(g, p, version, "", "actor-test");
+    }
+
+    static void assertGroup(SampledGroup g, Prompt p, long version, String runId, String actorId) {
         assertEquals(p.getId(), g.getGroupId(), "group id is the prompt id");
         assertEquals(version, g.getPolicyVersion());
-        assertEquals("actor-test", g.getActorId());
+        assertEquals(runId, g.getPolicyRunId(), "stamped with the run of the weights that sampled it");
+        assertEquals(actorId, g.getActorId());
         int[] promptTokens = PromptTokens.encode(TOKENIZER, p.getText());
         assertArrayEquals(promptTokens, g.getPromptTokenIds().stream().mapToInt(Integer::intValue).toArray());
         assertEquals(G, g.getCompletions().size());
@@ -174,7 +293,9 @@ class ActorServiceTest {
             int n = c.getTokenIds().size();
             assertTrue(n >= 1 && n <= 12, "tokens: " + n);
             assertEquals(n, c.getLogProbs().size(), "one behaviour log-prob per token");
+            assertEquals(n, c.getPolicyLogProbs().size(), "one raw policy log-prob per token");
             c.getLogProbs().forEach(lp -> assertTrue(lp <= 0 && Float.isFinite(lp), "log-prob " + lp));
+            c.getPolicyLogProbs().forEach(lp -> assertTrue(lp <= 0 && Float.isFinite(lp), "policy log-prob " + lp));
             assertEquals(version, c.getPolicyVersion());
             assertEquals(promptTokens.length, c.getPromptTokens());
             int[] ids = c.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
@@ -198,7 +319,11 @@ class ActorServiceTest {
     }
 
     static void announce(WeightSnapshot s, String specOverride, String policy) {
-        PolicyVersion v = PolicyVersion.newBuilder().setPolicy(policy).setVersion(s.version()).setStep(s.step())
+        announce(s, specOverride, policy, "");
+    }
+
+    static void announce(WeightSnapshot s, String specOverride, String policy, String runId) {
+        PolicyVersion v = PolicyVersion.newBuilder().setPolicy(policy).setRunId(runId).setVersion(s.version()).setStep(s.step())
                 .setWeightsLocation(s.path().toString()).setSha256(s.sha256()).setCreatedAtMs(System.currentTimeMillis())
                 .setSpec(specOverride.isEmpty() ? s.spec().toJson() : specOverride).build();
         producer.send(Topics.POLICY_VERSIONS, policy, VERSIONS.encode(v)).block(Duration.ofSeconds(30));

@@ -150,7 +150,7 @@ public final class GenerateBenchmark {
                 int[] x = a.get(i).get(0).tokenIds(), y = f.get(i).get(0).tokenIds();
                 int k = 0;
                 while (k < x.length && x[k] == y[k]) {
-                    gap = Math.max(gap, Math.abs(a.get(i).get(0).logProbs()[k] - f.get(i).get(0).logProbs()[k]));
+                    gap = Math.max(gap, Math.abs(a.get(i).get(0).policyLogProbs()[k] - f.get(i).get(0).policyLogProbs()[k]));
                     k++;
                 }
                 same += k;

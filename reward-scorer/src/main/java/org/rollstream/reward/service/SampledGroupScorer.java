@@ -21,17 +21,18 @@ import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
 import org.rollstream.schemas.records.ScorerIdentity;
 import org.rollstream.tasks.TaskRegistry;
+import org.rollstream.transport.errors.BadRecordException;
 
-/** Record-level scoring: checks a {@link SampledGroup}, scores it with {@link GroupScorer}, builds the {@link ScoredGroup}. */
+/** Record-level scoring: checks a {@link SampledGroup} ({@link GroupCheck}), scores it with {@link GroupScorer}, builds the {@link ScoredGroup}. */
 final class SampledGroupScorer {
     private final GroupScorer scorer;
-    private final TaskRegistry tasks;
+    private final GroupCheck check;
     private final ScorerConfig config;
     private final ScorerIdentity identity;
 
     SampledGroupScorer(ScorerConfig config, TaskRegistry tasks) {
         this.config = config;
-        this.tasks = tasks;
+        this.check = new GroupCheck(tasks, config.groupSize());
         this.scorer = new GroupScorer(new CompositeReward(config.rewards()), new GroupAdvantages(config.advantageMode(), GroupAdvantages.DEFAULT_EPS));
         ScorerInfo info = scorer.info();
         // the budget and language change what the rewards return, so they belong to the stamp too
@@ -45,11 +46,12 @@ final class SampledGroupScorer {
     }
 
     /**
-     * @throws MalformedGroupException when the group cannot be scored as it is
-     * @throws RewardException         when a reward function fails on a completion
+     * @throws BadRecordException when the group is invalid ({@link GroupCheck}) or its rewards cannot
+     *                            become advantages (a non-finite reward)
+     * @throws RewardException    when a reward function fails on a completion
      */
     ScoredGroup score(SampledGroup group) {
-        check(group);
+        check.check(group);
         Prompt p = group.getPrompt();
         RewardInput.Builder problem = RewardInput.builder()
                 .task(p.getTask().toString()).prompt(p.getText().toString()).answer(p.getAnswer().toString())
@@ -60,7 +62,12 @@ final class SampledGroupScorer {
                     .finishReason(FinishReason.parse(c.getFinishReason() == null ? null : c.getFinishReason().name()))
                     .build());
         }
-        GroupScore result = scorer.score(inputs);
+        GroupScore result;
+        try {
+            result = scorer.score(inputs);
+        } catch (IllegalArgumentException e) { // GroupAdvantages refuses a non-finite reward: the group's, not ours
+            throw new BadRecordException("group " + group.getGroupId() + ": " + e.getMessage(), e);
+        }
         double[] advantages = result.advantages();
         List<CompletionScore> scores = new ArrayList<>(advantages.length);
         for (int i = 0; i < advantages.length; i++) {
@@ -70,34 +77,6 @@ final class SampledGroupScorer {
         }
         return ScoredGroup.newBuilder().setGroup(group).setScores(scores).setScorer(identity)
                 .setScoredAtMs(System.currentTimeMillis()).build();
-    }
-
-    private void check(SampledGroup g) {
-        String id = g.getGroupId() == null ? "?" : g.getGroupId().toString();
-        if (g.getPrompt() == null) {
-            throw new MalformedGroupException("group " + id + " has no prompt");
-        }
-        String task = g.getPrompt().getTask() == null ? "" : g.getPrompt().getTask().toString();
-        if (tasks.find(task).isEmpty()) {
-            throw new MalformedGroupException("group " + id + ": unknown task '" + task + "' (known: "
-                    + String.join(", ", tasks.names()) + ")");
-        }
-        List<Completion> cs = g.getCompletions();
-        if (cs == null || cs.isEmpty()) {
-            throw new MalformedGroupException("group " + id + " has no completions");
-        }
-        for (int i = 0; i < cs.size(); i++) {
-            Completion c = cs.get(i);
-            int tokens = c.getTokenIds() == null ? 0 : c.getTokenIds().size();
-            int logProbs = c.getLogProbs() == null ? 0 : c.getLogProbs().size();
-            if (tokens != logProbs) {
-                throw new MalformedGroupException("group " + id + " completion " + i + " has " + tokens
-                        + " token ids but " + logProbs + " log-probs");
-            }
-            if (c.getText() == null) {
-                throw new MalformedGroupException("group " + id + " completion " + i + " has no text");
-            }
-        }
     }
 
     /** Avro hands out Utf8 keys and values; rewards want plain strings. */

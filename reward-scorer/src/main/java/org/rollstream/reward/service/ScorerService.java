@@ -1,5 +1,9 @@
 package org.rollstream.reward.service;
 
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
 import org.rollstream.reward.RewardException;
 import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.records.SampledGroup;
@@ -11,17 +15,32 @@ import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveConsumer;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.Received;
+import org.rollstream.transport.errors.BadRecordException;
+import org.rollstream.transport.time.Time;
+import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The scorer role: {@code rollouts.sampled} in, {@code rollouts.scored} out. Each group is scored
- * on its own (groups are independent, so order does not matter), published keyed by prompt id,
- * and only then acked, so a crash re-scores rather than loses a group. A group that cannot be
- * scored goes to {@code rollouts.sampled.dlq} with the reason: never a silent zero.
+ * The scorer role: {@code rollouts.sampled} in, {@code rollouts.scored} out.
+ *
+ * <ul>
+ *   <li>Each group is checked ({@link GroupCheck}), scored on its own (groups are independent, so
+ *       order does not matter), published keyed by prompt id, and only then acked, so a crash
+ *       re-scores rather than loses a group.</li>
+ *   <li>A group that is invalid, or that a reward function cannot score, goes to
+ *       {@code rollouts.sampled.dlq} with the reason and is counted: never a silent zero, and input
+ *       never stops the scorer. Undecodable records are dead-lettered by the consumer and counted too.</li>
+ *   <li>Anything else (a bug, or the broker refusing the scored group after the producer's own
+ *       retries) is fatal: the record stays unacked, {@link #failure()} reports it, and the owner
+ *       stops the scorer (the command exits 1); a restart redelivers the record.</li>
+ *   <li>{@link #stop(Duration)} drains: groups in hand are published and acked, offsets committed,
+ *       the group left and the producer closed, within the given time.</li>
+ * </ul>
  */
 public final class ScorerService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ScorerService.class);
@@ -29,14 +48,22 @@ public final class ScorerService implements AutoCloseable {
     private static final AvroCodec<ScoredGroup> SCORED = AvroCodec.of(ScoredGroup.class);
     /** Groups scored at once; scoring is cheap CPU work, publishing is the slow part. */
     private static final int CONCURRENCY = 16;
+    /** How long the consumer waits at close for the groups in hand to be published. */
+    private static final Duration CONSUMER_DRAIN = Duration.ofSeconds(10);
+    /** The default bound of {@link #close()}. */
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
 
     private final ScorerConfig config;
     private final SampledGroupScorer scorer;
     private final ReactiveProducer producer;
     private final DeadLetterPublisher deadLetters;
     private final ReactiveConsumer<SampledGroup> consumer;
+    private final Scheduler scoring;
     private final ScorerStats stats = new ScorerStats();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Disposable subscription;
+    private boolean stopped; // guarded by this
+    private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
 
     private ScorerService(KafkaSettings settings, ScorerConfig config) {
         this.config = config;
@@ -45,7 +72,10 @@ public final class ScorerService implements AutoCloseable {
         this.deadLetters = new DeadLetterPublisher(settings, producer, config.instanceId());
         this.consumer = ReactiveConsumer.builder(settings, config.consumerGroup(), SAMPLED::decode)
                 .topics(Topics.ROLLOUTS_SAMPLED).deadLetters(deadLetters).clientId(config.instanceId())
-                .maxBuffered(2 * CONCURRENCY).build();
+                .maxBuffered(2 * CONCURRENCY).closeTimeout(CONSUMER_DRAIN).build();
+        this.stats.consumer = consumer.stats();
+        // a reward may be slow (external scorers): keep it off Reactor's parallel workers
+        this.scoring = Schedulers.newBoundedElastic(CONCURRENCY, 4 * CONCURRENCY, "rollstream-scorer-" + config.instanceId(), 60, true);
     }
 
     /**
@@ -57,7 +87,7 @@ public final class ScorerService implements AutoCloseable {
         ScorerService s = new ScorerService(settings, config);
         s.subscription = s.consumer.receive()
                 .flatMap(s::process, CONCURRENCY)
-                .subscribe(v -> { }, e -> log.error("scorer {} stopped consuming: {}", config.instanceId(), e.toString()));
+                .subscribe(v -> { }, e -> s.fail("consuming stopped", e));
         log.info("scorer {} started: {}", config.instanceId(), s.scorer.identity().getConfig());
         return s;
     }
@@ -65,9 +95,10 @@ public final class ScorerService implements AutoCloseable {
     private Mono<Void> process(Received<SampledGroup> r) {
         stats.received.incrementAndGet();
         return Mono.fromCallable(() -> scorer.score(r.value()))
-                .subscribeOn(Schedulers.parallel())
+                .subscribeOn(scoring)
                 .flatMap(scored -> publish(r, scored))
-                .onErrorResume(e -> isScoringFailure(e) ? deadLetter(r, e) : publishFailed(r, e));
+                .onErrorResume(e -> e instanceof BadRecordException || e instanceof RewardException
+                        ? deadLetter(r, e) : fatal(r, e));
     }
 
     private Mono<Void> publish(Received<SampledGroup> r, ScoredGroup scored) {
@@ -79,24 +110,23 @@ public final class ScorerService implements AutoCloseable {
         }).then();
     }
 
-    private static boolean isScoringFailure(Throwable e) {
-        return e instanceof MalformedGroupException || e instanceof RewardException || e instanceof IllegalArgumentException;
-    }
-
     private Mono<Void> deadLetter(Received<SampledGroup> r, Throwable e) {
         log.warn("dead-lettering {} (key {}): {}", r, r.key(), e.getMessage());
         return r.fail(e).doOnSuccess(v -> stats.deadLettered.incrementAndGet())
-                .onErrorResume(err -> {
-                    log.error("could not dead-letter {}; it stays unacked: {}", r, err.toString());
-                    return Mono.empty();
-                });
+                .onErrorResume(err -> fatal(r, err));
     }
 
-    /** The broker refused the scored group even after the producer's retries: leave it unacked for redelivery. */
-    private Mono<Void> publishFailed(Received<SampledGroup> r, Throwable e) {
+    /** Not the record's fault: leave it unacked for redelivery after a restart and report the failure. */
+    private Mono<Void> fatal(Received<SampledGroup> r, Throwable e) {
         stats.publishFailures.incrementAndGet();
-        log.error("could not publish the scored group of {} (key {}); it stays unacked: {}", r, r.key(), e.toString());
+        fail("failed on " + r + " (key " + r.key() + "); it stays unacked", e);
         return Mono.empty();
+    }
+
+    private void fail(String what, Throwable e) {
+        if (failure.compareAndSet(null, e)) {
+            log.error("scorer {} {}: {}", config.instanceId(), what, e.toString(), e);
+        }
     }
 
     public ScorerStats stats() {
@@ -107,16 +137,56 @@ public final class ScorerService implements AutoCloseable {
         return config;
     }
 
-    /** Stops consuming after the groups in hand are published (or dead-lettered) and committed. */
-    @Override
-    public void close() {
-        consumer.close();
+    /** The first fatal error (a bug, or the broker refusing scored groups), if any: the owner should stop the scorer. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /**
+     * Stops gracefully within {@code timeout}: takes no new groups, publishes (or dead-letters) and
+     * acks those in hand, commits, leaves the consumer group and closes the producer. Idempotent: a
+     * second caller waits (within its own timeout) for the first; safe from a shutdown hook.
+     *
+     * @return true when everything finished in time; false when a step was cut short (uncommitted
+     *         groups are re-scored by the next member, and the learner deduplicates)
+     */
+    public boolean stop(Duration timeout) {
+        synchronized (this) {
+            if (stopped) { // another caller is stopping (or has stopped): wait for it, within our own bound
+                return awaitStopped(timeout);
+            }
+            stopped = true;
+        }
+        Timer timer = Time.SYSTEM.timer(timeout);
+        String who = "scorer " + config.instanceId();
+        boolean clean = Bounded.run(who + " consumer close", consumer::close, timer);
         Disposable s = subscription;
         if (s != null) {
             s.dispose();
         }
-        producer.flush();
-        producer.close();
-        log.info("scorer {} closed: {}", config.instanceId(), stats);
+        clean &= Bounded.run(who + " producer close", producer::close, timer);
+        scoring.dispose();
+        log.info("{} stopped{}: {}", who, clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
+        stopResult.complete(clean);
+        return clean;
+    }
+
+    private boolean awaitStopped(Duration timeout) {
+        try {
+            return stopResult.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
+        }
+    }
+
+    /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_TIMEOUT}. */
+    @Override
+    public void close() {
+        stop(DEFAULT_STOP_TIMEOUT);
     }
 }

@@ -2,6 +2,8 @@ package org.rollstream.reward.service;
 
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.rollstream.transport.ConsumerStats;
+
 /** Counters of one scorer instance, readable from any thread; {@link #toString} is a progress line. */
 public final class ScorerStats {
     final AtomicLong received = new AtomicLong();
@@ -9,6 +11,7 @@ public final class ScorerStats {
     final AtomicLong deadLettered = new AtomicLong();
     final AtomicLong publishFailures = new AtomicLong();
     final AtomicLong completions = new AtomicLong();
+    volatile ConsumerStats consumer;
 
     /** Groups handed to the scorer by the consumer. */
     public long received() {
@@ -20,12 +23,23 @@ public final class ScorerStats {
         return scored.get();
     }
 
-    /** Groups sent to {@code rollouts.sampled.dlq} because they could not be scored. */
-    public long deadLettered() {
+    /** Groups that decoded but were sent to {@code rollouts.sampled.dlq}: invalid, or a reward could not score them. */
+    public long invalid() {
         return deadLettered.get();
     }
 
-    /** Scored groups whose publication failed; they stay unacked and are redelivered after a restart. */
+    /** Records on {@code rollouts.sampled} that did not decode as a SampledGroup; dead-lettered by the consumer. */
+    public long undecodable() {
+        ConsumerStats c = consumer;
+        return c == null ? 0 : c.deadLettered();
+    }
+
+    /** Everything sent to {@code rollouts.sampled.dlq}: {@link #invalid} plus {@link #undecodable}. */
+    public long deadLettered() {
+        return invalid() + undecodable();
+    }
+
+    /** Groups that failed for a reason not their own (a bug, the broker refusing the scored group); left unacked. */
     public long publishFailures() {
         return publishFailures.get();
     }
@@ -37,7 +51,7 @@ public final class ScorerStats {
 
     @Override
     public String toString() {
-        return "received=" + received + " scored=" + scored + " deadLettered=" + deadLettered
-                + " publishFailures=" + publishFailures + " completions=" + completions;
+        return "received=" + received + " scored=" + scored + " deadLettered=" + deadLettered() + " (invalid=" + invalid()
+                + " undecodable=" + undecodable() + ") failures=" + publishFailures + " completions=" + completions;
     }
 }

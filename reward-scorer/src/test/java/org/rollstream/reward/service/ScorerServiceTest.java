@@ -9,9 +9,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.function.Function;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -147,10 +151,87 @@ class ScorerServiceTest {
         }
     }
 
+    /**
+     * Invalid groups never reach the learner and never stop the scorer: a wrong number of completions,
+     * a non-finite log-prob, no prompt tokens, policy log-probs of the wrong length and undecodable
+     * bytes are dead-lettered with reasons and counted (decode-stage ones too); a good group after them
+     * is scored. stop() then drains and commits: the group's offsets reach the end of the topic.
+     */
+    @Test
+    @Order(3)
+    void invalidGroupsAreDeadLetteredAndCountedAndStopCommits() {
+        TaskInstance problem = TaskRegistry.defaults().resolve("arithmetic").sample(new Random(13));
+        String right = Answers.format("add", problem.answer());
+        java.util.function.Supplier<List<Completion>> four = () -> new ArrayList<>(List.of(completion(right, FinishReason.STOP),
+                completion("x", FinishReason.STOP), completion(right, FinishReason.LENGTH), completion("y", FinishReason.STOP)));
+        SampledGroup good = group("v-good", problem, four.get());
+        SampledGroup two = group("v-two", problem, four.get().subList(0, 2));
+        List<Completion> nan = four.get();
+        nan.get(1).getLogProbs().set(0, Float.NaN);
+        SampledGroup nonFinite = group("v-nan", problem, nan);
+        SampledGroup noPromptTokens = group("v-noprompt", problem, four.get());
+        noPromptTokens.setPromptTokenIds(List.of());
+        List<Completion> shortPolicy = four.get();
+        shortPolicy.get(2).setPolicyLogProbs(List.of(-0.1f));
+        SampledGroup badPolicy = group("v-policy", problem, shortPolicy);
+        try (ReactiveProducer producer = ReactiveProducer.create(settings, "test-producer-garbage")) {
+            producer.send(Topics.ROLLOUTS_SAMPLED, "v-garbage", new byte[]{9, 9, 9}).block(Duration.ofSeconds(30));
+        }
+        publishTo("valid", List.of(two, nonFinite, noPromptTokens, badPolicy, good));
+        ScorerConfig config = ScorerConfig.defaults("scorer-valid").withConsumerGroup("valid-scorers").withGroupSize(4);
+        ScorerService service = ScorerService.start(settings, config);
+        try {
+            Map<String, DeadLetter> dead = readUntil(Topics.dlq(Topics.ROLLOUTS_SAMPLED),
+                    List.of("v-two", "v-nan", "v-noprompt", "v-policy", "v-garbage"), DeadLetterPublisher.codec()::decode);
+            assertReason(dead, "v-two", "has 2 completions, expected G = 4");
+            assertReason(dead, "v-nan", "completion 1 has log-prob NaN at token 0");
+            assertReason(dead, "v-noprompt", "has no prompt token ids");
+            assertReason(dead, "v-policy", "completion 2 has " + shortPolicy.get(2).getTokenIds().size() + " token ids but 1 policy log-probs");
+            assertEquals(DeadLetterPublisher.STAGE_DECODE, dead.get("v-garbage").getStage());
+            assertEquals(org.rollstream.transport.errors.BadRecordException.class.getName(), dead.get("v-two").getErrorClass());
+            readUntil(Topics.ROLLOUTS_SCORED, List.of("v-good"), SCORED::decode);
+            // the group also reads the earlier tests' records: their two-completion groups now fail G = 4
+            awaitTrue(() -> service.stats().undecodable() == 1 && service.stats().invalid() >= 4 && service.stats().scored() >= 1,
+                    service.stats()::toString);
+            assertEquals(service.stats().invalid() + 1, service.stats().deadLettered());
+            assertTrue(service.failure().isEmpty(), "input is never fatal");
+        } finally {
+            assertTrue(service.stop(Duration.ofSeconds(60)), "stopped within its bound");
+        }
+        assertTrue(service.stop(Duration.ofSeconds(1)), "stop is idempotent");
+        assertEquals(endOffsets(Topics.ROLLOUTS_SAMPLED), committedOffsets("valid-scorers"),
+                "every group was published or dead-lettered and committed before the scorer left");
+    }
+
+    static Map<TopicPartition, Long> committedOffsets(String group) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(settings.adminProps())) {
+            Map<TopicPartition, Long> out = new HashMap<>();
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .forEach((tp, om) -> out.put(tp, om.offset()));
+            return out;
+        } catch (Exception e) {
+            throw new AssertionError("cannot read offsets of " + group, e);
+        }
+    }
+
+    static Map<TopicPartition, Long> endOffsets(String topic) {
+        Properties p = settings.consumerProps("unused");
+        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> tps = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            Map<TopicPartition, Long> out = new HashMap<>(c.endOffsets(tps));
+            out.values().removeIf(v -> v == 0); // a group commits nothing on an empty partition
+            return out;
+        }
+    }
+
     @Test
     void configIsValidated() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ScorerConfig.defaults(" "));
         assertTrue(e.getMessage().contains("instanceId"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ScorerConfig.defaults("s").withGroupSize(-1));
+        assertTrue(e.getMessage().contains("groupSize"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ScorerConfig.defaults("s").withMaxNewTokens(0));
         assertTrue(e.getMessage().contains("maxNewTokens"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ScorerConfig.defaults("s").withRewards("accuracy=x"));
