@@ -89,7 +89,7 @@ public final class InGraphSampler {
             in.put(SamplingLoopGraph.UNIFORMS, OnnxTensor.createTensor(policy.env(), FloatBuffer.wrap(uniforms(req.rowSeeds(), drawn)), new long[]{drawn, n, 1}));
             in.put(SamplingLoopGraph.STOP_IDS, OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(stops), new long[]{stops.length}));
             if (s.mode != SamplerHead.Mode.FULL) in.put(SamplerHead.INV_TEMPERATURE, scalar(s.invTemperature));
-            if (s.mode == SamplerHead.Mode.TRUNCATED) {
+            if (s.truncated()) {
                 in.put(SamplerHead.TOP_P, scalar(s.topP));
                 in.put(SamplerHead.TOP_K, OnnxTensor.createTensor(policy.env(), LongBuffer.wrap(new long[]{s.width}), new long[]{1}));
                 in.put(SamplerHead.TOP_K_MASK, OnnxTensor.createTensor(policy.env(), FloatBuffer.wrap(s.rankMask()), new long[]{s.width}));
@@ -115,7 +115,7 @@ public final class InGraphSampler {
             in.values().forEach(OnnxTensor::close);
         }
         int steps = Math.min(maxNew, toks.length / n); // outputs are (steps, batch, 1)
-        boolean countLimited = s.mode == SamplerHead.Mode.TRUNCATED && s.topP <= 1f;
+        boolean countLimited = s.mode == SamplerHead.Mode.NUCLEUS;
         List<List<SampledCompletion>> out = new ArrayList<>();
         for (int p = 0; p < req.prompts().size(); p++) {
             List<SampledCompletion> group = new ArrayList<>();
@@ -173,25 +173,29 @@ public final class InGraphSampler {
     }
 
     /**
-     * How a request maps onto a graph: the mode, and for TRUNCATED the TopK width (a multiple of
-     * the block when wider than one block), the real k, the block length.
+     * How a request maps onto a graph: the mode, and for TOP_K / NUCLEUS the TopK width (a
+     * multiple of the block when wider than one block), the real k, the block length.
      */
     record Settings(SamplerHead.Mode mode, float invTemperature, float topP, int k, int width, int block) {
         static Settings of(SampleRequest req, int vocab) {
-            if (req.greedy()) return truncated(1f, 2f, 1);
+            if (req.greedy()) return truncated(SamplerHead.Mode.TOP_K, 1f, 2f, 1);
             float inv = 1f / req.temperature();
-            if (req.topK() > 0 || req.topP() < 1f) {
-                int k = req.topK() > 0 ? req.topK() : req.nucleusCap() > 0 ? req.nucleusCap() : vocab;
-                return truncated(inv, req.topP() < 1f ? req.topP() : 2f, Math.min(k, vocab));
+            float topP = req.topP() < 1f ? req.topP() : 2f; // above 1 = off (rounding could drop the last tokens at exactly 1)
+            if (req.topK() > 0) return truncated(SamplerHead.Mode.TOP_K, inv, topP, Math.min(req.topK(), vocab));
+            if (req.topP() < 1f) {
+                return truncated(SamplerHead.Mode.NUCLEUS, inv, topP, req.nucleusCap() > 0 ? Math.min(req.nucleusCap(), vocab) : vocab);
             }
             return new Settings(Math.abs(req.temperature() - 1f) < 1e-6f ? SamplerHead.Mode.FULL : SamplerHead.Mode.TEMPERED, inv, 2f, 0, 0, 0);
         }
 
-        /** topP above 1 disables the nucleus (rounding could otherwise drop the least probable kept tokens at exactly 1) */
-        private static Settings truncated(float inv, float topP, int k) {
+        private static Settings truncated(SamplerHead.Mode mode, float inv, float topP, int k) {
             int c = SamplerHead.BLOCK;
-            if (k <= c) return new Settings(SamplerHead.Mode.TRUNCATED, inv, topP, k, k, k);
-            return new Settings(SamplerHead.Mode.TRUNCATED, inv, topP, k, (k + c - 1) / c * c, c);
+            if (k <= c) return new Settings(mode, inv, topP, k, k, k);
+            return new Settings(mode, inv, topP, k, (k + c - 1) / c * c, c);
+        }
+
+        boolean truncated() {
+            return mode == SamplerHead.Mode.TOP_K || mode == SamplerHead.Mode.NUCLEUS;
         }
 
         float[] rankMask() {

@@ -51,14 +51,18 @@ public final class OnnxPolicyExporter {
         SAMPLE,
         /** as SAMPLE at any temperature (input {@code inv_temperature}) */
         SAMPLE_TEMPERED,
-        /** as SAMPLE with top-k and/or top-p (nucleus) truncation, any temperature */
-        SAMPLE_TRUNCATED,
+        /** as SAMPLE with top-k (then top-p over the renormalised top-k), any temperature; top-k 1 is greedy */
+        SAMPLE_TOP_K,
+        /** as SAMPLE with top-p (nucleus) over the whole distribution, searched among a cap of candidates, any temperature */
+        SAMPLE_NUCLEUS,
         /** SAMPLE over GENERATE_FUSED's fused operators and unrolled Loop (the fast one on GPU) */
         FUSED_SAMPLE,
         /** SAMPLE_TEMPERED over the fused operators */
         FUSED_SAMPLE_TEMPERED,
-        /** SAMPLE_TRUNCATED over the fused operators */
-        FUSED_SAMPLE_TRUNCATED;
+        /** SAMPLE_TOP_K over the fused operators */
+        FUSED_SAMPLE_TOP_K,
+        /** SAMPLE_NUCLEUS over the fused operators */
+        FUSED_SAMPLE_NUCLEUS;
 
         /** whether the graph uses ONNX Runtime's com.microsoft fused operators (and their (2,B,H,P,D) caches {@code past_i}) */
         public boolean fused() {
@@ -68,8 +72,8 @@ public final class OnnxPolicyExporter {
         /** the in-graph sampling mode, or null for the variants that do not sample */
         SamplerHead.Mode samplingMode() {
             if (!name().contains("SAMPLE")) return null;
-            return name().endsWith("TEMPERED") ? SamplerHead.Mode.TEMPERED
-                    : name().endsWith("TRUNCATED") ? SamplerHead.Mode.TRUNCATED : SamplerHead.Mode.FULL;
+            for (SamplerHead.Mode m : SamplerHead.Mode.values()) if (name().endsWith("SAMPLE_" + m.name())) return m;
+            return SamplerHead.Mode.FULL;
         }
 
         /** the sampling variant for a mode, over the fused operators or not */
@@ -77,7 +81,8 @@ public final class OnnxPolicyExporter {
             return switch (mode) {
                 case FULL -> fused ? FUSED_SAMPLE : SAMPLE;
                 case TEMPERED -> fused ? FUSED_SAMPLE_TEMPERED : SAMPLE_TEMPERED;
-                case TRUNCATED -> fused ? FUSED_SAMPLE_TRUNCATED : SAMPLE_TRUNCATED;
+                case TOP_K -> fused ? FUSED_SAMPLE_TOP_K : SAMPLE_TOP_K;
+                case NUCLEUS -> fused ? FUSED_SAMPLE_NUCLEUS : SAMPLE_NUCLEUS;
             };
         }
     }

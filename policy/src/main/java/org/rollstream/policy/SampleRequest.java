@@ -8,10 +8,14 @@ import java.util.List;
  *
  * <p>The distribution of each token is softmax(logits / temperature), restricted to the
  * {@code topK} most probable tokens when topK &gt; 0, then to the nucleus (the most probable
- * tokens whose mass, renormalised over the top-k, first reaches {@code topP}), and renormalised.
- * When topP &lt; 1 and topK is 0, {@code nucleusCap} bounds the nucleus search to that many
- * tokens (it then acts as a top-k; {@link SampledCompletion#nucleusLimitedSteps()} counts the steps
- * where it bound); 0 = no bound (exact, but a full sort per row on GPU).
+ * tokens, in order, while the mass before them is below {@code topP}; with topK &gt; 0 that mass
+ * is of the distribution renormalised over the top-k, as in Hugging Face), and renormalised.
+ *
+ * <p>With topP &lt; 1 and topK 0 the nucleus is searched among the {@code nucleusCap} most
+ * probable tokens: exact whenever it fits in them; where it does not, the draw is from those
+ * tokens renormalised (the behaviour log-probs stay those of the distribution actually used), and
+ * {@link SampledCompletion#nucleusLimitedSteps()} counts such steps. 0 = no cap (always exact, but
+ * ONNX Runtime's CUDA TopK then sorts each row on its own, slowly).
  *
  * @param prompts      token ids of each prompt, each non-empty
  * @param groupSize    completions per prompt, at least 1

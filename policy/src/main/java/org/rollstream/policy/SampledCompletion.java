@@ -10,8 +10,8 @@ package org.rollstream.policy;
  * @param policyLogProbs      for each token, log-softmax of the raw logits (the policy at temperature 1), comparable
  *                            with {@link DjlPolicy#tokenLogProbs}
  * @param finishReason        STOP or LENGTH
- * @param nucleusLimitedSteps steps (of this completion) where top-p &lt; 1 kept every token the top-k (or the
- *                            nucleus cap) allowed, so a wider search could have kept more
+ * @param nucleusLimitedSteps steps (of this completion) whose nucleus did not fit in the nucleus cap, so it was cut
+ *                            to the cap's tokens (0 unless top-p &lt; 1 with top-k 0)
  */
 public record SampledCompletion(int[] tokenIds, float[] logProbs, float[] policyLogProbs, FinishReason finishReason,
                                 int nucleusLimitedSteps) {

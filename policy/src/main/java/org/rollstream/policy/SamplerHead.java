@@ -20,6 +20,9 @@ import java.util.Map;
  * (padded) vocabulary is cut into blocks of {@link #BLOCK}; the block is found from the
  * cumulative block sums, then the token within that one block.
  *
+ * <p>TOP_K and NUCLEUS take their K candidates with TopK (sorted), then cut the nucleus from
+ * the candidates' cumulative probabilities and draw among the kept ones.
+ *
  * <p>The logits come in padded to a multiple of {@link #BLOCK} (the padding columns carry a large
  * negative bias, so their probability is 0).
  */
@@ -32,8 +35,18 @@ final class SamplerHead {
         FULL,
         /** temperature T, whole vocabulary: Softmax(logits/T) to draw, LogSoftmax(logits) for the policy log-prob */
         TEMPERED,
-        /** TopK first (top-k, or the cap that bounds a nucleus), then temperature, then the nucleus */
-        TRUNCATED
+        /**
+         * the k most probable tokens (TopK), softmax(logits/T) renormalised over them, then the
+         * nucleus of that renormalised distribution (top-k before top-p, as Hugging Face does);
+         * k = 1 is greedy
+         */
+        TOP_K,
+        /**
+         * the nucleus of softmax(logits/T) over the whole vocabulary, searched among the K most
+         * probable tokens (K a cap); exact when the nucleus fits in K, else cut to the K tokens
+         * (and flagged)
+         */
+        NUCLEUS
     }
 
     /**
@@ -46,7 +59,11 @@ final class SamplerHead {
     static final String INV_TEMPERATURE = "inv_temperature", TOP_P = "top_p", TOP_K = "top_k", TOP_K_MASK = "top_k_mask",
             TOP_K_BLOCKS = "top_k_blocks";
 
-    /** token (B,1) int64; behaviour and policy log-probs (B,1) float; limited (B,1) float: 1 when the nucleus took every token TopK kept */
+    /**
+     * token (B,1) int64; behaviour and policy log-probs (B,1) float; limited (B,1) float: in
+     * NUCLEUS mode 1 when the K candidates held less than top_p of the mass (the cap cut the
+     * nucleus), else 0 (in TOP_K mode it is 1 only when top_p is above 1, i.e. off).
+     */
     record Draw(ONNXRef<?> token, ONNXRef<?> behaviourLogProb, ONNXRef<?> policyLogProb, ONNXRef<?> limited) {
     }
 
@@ -102,7 +119,7 @@ final class SamplerHead {
      * @param u      (B,1) float uniforms in (0,1)
      */
     Draw draw(ONNXRef<?> logits, ONNXRef<?> u) {
-        return mode == Mode.TRUNCATED ? truncated(logits, u) : full(logits, u);
+        return mode == Mode.TOP_K || mode == Mode.NUCLEUS ? truncated(logits, u) : full(logits, u);
     }
 
     private ONNXRef<?> logits32(ONNXRef<?> logits) {
@@ -134,13 +151,23 @@ final class SamplerHead {
     private Draw truncated(ONNXRef<?> logits, ONNXRef<?> u) {
         List<ONNXNode> top = b.ctx.operation(OnnxOps.TOPK, List.of(logits, outer(TOP_K)),
                 List.of(b.prefix + "samp_topv", b.prefix + "samp_topi"), Map.of("axis", -1, "largest", 1, "sorted", 1));
-        ONNXRef<?> vals = logits32(top.get(0)), idx = top.get(1);                          // (B,K') sorted descending
-        ONNXRef<?> max = b.op(OnnxOps.SLICE, vals, b.i64(0), b.i64(1), b.i64(1));          // (B,1)
-        ONNXRef<?> d = b.op(OnnxOps.MUL, b.op(OnnxOps.SUB, vals, max), outer(INV_TEMPERATURE)); // log of unnormalised tempered probs
+        ONNXRef<?> idx = top.get(1);                                                        // (B,K') most probable first
         ONNXRef<?> mask = outer(TOP_K_MASK);
-        ONNXRef<?> e = b.op(OnnxOps.MUL, b.op(OnnxOps.EXP, d), mask);
-        ONNXRef<?> topMass = sum(e, 1);                                                     // (B,1)
-        ONNXRef<?> p = b.op(OnnxOps.DIV, e, topMass);                                       // top-k distribution
+        ONNXRef<?> x = logits32(logits);
+        ONNXRef<?> p, logP; // (B,K'): the candidates' probabilities (0 past k) and their logs
+        if (mode == Mode.TOP_K) { // renormalised over the k candidates
+            ONNXRef<?> vals = logits32(top.get(0));
+            ONNXRef<?> max = b.op(OnnxOps.SLICE, vals, b.i64(0), b.i64(1), b.i64(1));
+            ONNXRef<?> d = b.op(OnnxOps.MUL, b.op(OnnxOps.SUB, vals, max), outer(INV_TEMPERATURE));
+            ONNXRef<?> e = b.op(OnnxOps.MUL, b.op(OnnxOps.EXP, d), mask);
+            ONNXRef<?> topMass = sum(e, 1);
+            p = b.op(OnnxOps.DIV, e, topMass);
+            logP = b.op(OnnxOps.SUB, d, b.op(OnnxOps.LOG, topMass));
+        } else { // normalised over the whole vocabulary, so the nucleus is exact whenever it fits in the K candidates
+            ONNXRef<?> full = b.op(OnnxOps.SOFTMAX, Map.of("axis", -1), b.op(OnnxOps.MUL, x, outer(INV_TEMPERATURE)));
+            p = b.op(OnnxOps.MUL, at(full, idx), mask);
+            logP = b.op(OnnxOps.LOG, p);
+        }
         ONNXRef<?> blocks = b.op(OnnxOps.RESHAPE, p, outer(TOP_K_BLOCKS));                 // (B,R',C')
         ONNXRef<?> cumIn = b.op(OnnxOps.CUMSUM, blocks, b.i64(2));
         ONNXRef<?> blockMass = b.op(OnnxOps.SLICE, cumIn, b.i64(-1), b.i64(Long.MAX_VALUE), b.i64(2)); // (B,R',1)
@@ -155,9 +182,9 @@ final class SamplerHead {
         ONNXRef<?> target = b.op(OnnxOps.MUL, u, keptMass);
         ONNXRef<?> pos = b.op(OnnxOps.MIN, countBelow(incl, target), last);
         ONNXRef<?> token = at(idx, pos);
-        ONNXRef<?> behaviour = b.op(OnnxOps.SUB, at(d, pos), b.op(OnnxOps.ADD, b.op(OnnxOps.LOG, topMass), b.op(OnnxOps.LOG, keptMass)));
-        ONNXRef<?> policy = at(b.op(OnnxOps.LOG_SOFTMAX, Map.of("axis", -1), logits32(logits)), token);
-        ONNXRef<?> limited = toFloat(b.op(OnnxOps.EQUAL, kept, sum(mask, 0)));
+        ONNXRef<?> behaviour = b.op(OnnxOps.SUB, at(logP, pos), b.op(OnnxOps.LOG, keptMass));
+        ONNXRef<?> policy = at(b.op(OnnxOps.LOG_SOFTMAX, Map.of("axis", -1), x), token);
+        ONNXRef<?> limited = toFloat(b.op(OnnxOps.LESS, sum(p, 1), outer(TOP_P)));
         return new Draw(token, behaviour, policy, limited);
     }
 

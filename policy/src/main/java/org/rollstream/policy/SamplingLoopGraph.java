@@ -21,7 +21,7 @@ import java.util.Map;
  * must run at least once); {@code uniforms} float (N,B,1), the uniform number of row b at step t
  * (N = the number of steps the graph takes: max_new_tokens, or for the fused graph 1 plus the Loop
  * passes times {@link FusedLoopGraph#UNROLL}); {@code stop_ids} int64 (S), S at least 1; and the
- * head's values ({@link SamplerHead#INV_TEMPERATURE} and, for TRUNCATED, the top-k/top-p ones).
+ * head's values ({@link SamplerHead#INV_TEMPERATURE} and, for TOP_K and NUCLEUS, the top-k/top-p ones).
  * Outputs, each (N',B,1) with N' at most N: {@code tokens} int64, {@code logprobs} (behaviour)
  * and {@code policy_logprobs} float, {@code nucleus_limited} float.
  *
@@ -45,7 +45,7 @@ final class SamplingLoopGraph {
         outer.input(UNIFORMS, DataType.FLOAT_VALUE, "steps", "batch", "1");
         outer.input(STOP_IDS, DataType.INT64_VALUE, "stops");
         if (mode != SamplerHead.Mode.FULL) outer.input(SamplerHead.INV_TEMPERATURE, DataType.FLOAT_VALUE);
-        if (mode == SamplerHead.Mode.TRUNCATED) {
+        if (mode == SamplerHead.Mode.TOP_K || mode == SamplerHead.Mode.NUCLEUS) {
             outer.input(SamplerHead.TOP_P, DataType.FLOAT_VALUE);
             outer.input(SamplerHead.TOP_K, DataType.INT64_VALUE, "1");
             outer.input(SamplerHead.TOP_K_MASK, DataType.FLOAT_VALUE, "top_k");

@@ -195,29 +195,50 @@ class InGraphSamplerTest {
     }
 
     @Test
-    void nucleusCapActsAsTopKAndIsCounted() {
-        int rows = 300, steps = 3;
-        SampleRequest req = SampleRequest.of(List.of(PROMPT), rows, 1f, 0.97f, 0, 11, steps).withNucleusCap(4);
-        var out = new InGraphSampler(policy, false).sample(req).get(0);
-        int limited = 0, expected = 0;
-        for (int step = 0; step < steps; step++) {
-            List<int[]> prefixes = new ArrayList<>();
-            for (SampledCompletion c : out) {
-                int[] p = Arrays.copyOf(PROMPT, PROMPT.length + step);
-                System.arraycopy(c.tokenIds(), 0, p, PROMPT.length, step);
-                prefixes.add(p);
+    void nucleusCapCutsOnlyNucleiThatDoNotFitAndCountsThem() {
+        int rows = 300, steps = 3, cap = 6;
+        float t = 0.6f, topP = 0.75f;
+        for (boolean fused : new boolean[]{false, true}) {
+            SampleRequest req = SampleRequest.of(List.of(PROMPT), rows, t, topP, 0, 11, steps).withNucleusCap(cap);
+            var out = new InGraphSampler(policy, fused).sample(req).get(0);
+            var exact = new InGraphSampler(policy, fused).sample(req.withNucleusCap(0)).get(0);
+            int limited = 0, expected = 0, fits = 0;
+            for (int step = 0; step < steps; step++) {
+                List<int[]> prefixes = new ArrayList<>();
+                for (SampledCompletion c : out) {
+                    int[] p = Arrays.copyOf(PROMPT, PROMPT.length + step);
+                    System.arraycopy(c.tokenIds(), 0, p, PROMPT.length, step);
+                    prefixes.add(p);
+                }
+                double[][] nucleus = reference(prefixes, t, topP, 0);
+                double[][] q = capped(nucleus, reference(prefixes, t, 1f, cap), cap);
+                for (int r = 0; r < rows; r++) {
+                    int tok = out.get(r).tokenIds()[step];
+                    assertTrue(q[r][tok] > 0, "token outside the capped nucleus");
+                    assertEquals(Math.log(q[r][tok]), out.get(r).logProbs()[step], 1e-4);
+                    if (Arrays.stream(nucleus[r]).filter(x -> x > 0).count() > cap) {
+                        expected++;
+                    } else if (step == 0) { // the same distribution and uniforms as without a cap: the same token
+                        assertEquals(exact.get(r).tokenIds()[0], tok);
+                        assertEquals(exact.get(r).logProbs()[0], out.get(r).logProbs()[0], 1e-5);
+                        fits++;
+                    }
+                }
             }
-            double[][] q = reference(prefixes, 1f, 0.97f, 4);
-            for (int r = 0; r < rows; r++) {
-                int t = out.get(r).tokenIds()[step];
-                assertTrue(q[r][t] > 0, "token outside the 4 most probable");
-                assertEquals(Math.log(q[r][t]), out.get(r).logProbs()[step], 1e-4);
-                if (Arrays.stream(q[r]).filter(x -> x > 0).count() == 4) expected++;
-            }
+            for (SampledCompletion c : out) limited += c.nucleusLimitedSteps();
+            assertTrue(expected > 0 && expected < rows * steps, "the cap should bind at some steps but not all: " + expected);
+            assertEquals(expected, limited, "steps whose nucleus did not fit in the cap");
+            for (SampledCompletion c : exact) assertEquals(0, c.nucleusLimitedSteps());
+            System.out.printf("nucleus cap %d (fused=%s): cut %d of %d steps; %d first tokens identical to the uncapped draw%n",
+                    cap, fused, limited, rows * steps, fits);
         }
-        for (SampledCompletion c : out) limited += c.nucleusLimitedSteps();
-        assertTrue(expected > 0, "the cap should bind at some steps");
-        assertEquals(expected, limited, "steps where the nucleus kept all 4 tokens the cap allowed");
+    }
+
+    /** Where the exact nucleus holds more than cap tokens, the top-cap distribution instead. */
+    private static double[][] capped(double[][] nucleus, double[][] topCap, int cap) {
+        double[][] q = new double[nucleus.length][];
+        for (int r = 0; r < q.length; r++) q[r] = Arrays.stream(nucleus[r]).filter(x -> x > 0).count() > cap ? topCap[r] : nucleus[r];
+        return q;
     }
 
     /**
