@@ -194,7 +194,10 @@ final class SamplerHead {
         return b.op(OnnxOps.REDUCE_MAX, Map.of("axes", new int[]{1}, "keepdims", 1), hit);
     }
 
-    /** The padded tied head: wte (V,C) padded to (Vp,C) with zero rows, and the bias that keeps padding at probability 0. */
+    /**
+     * The padded tied head (also GENERATE_FUSED's greedy one): wte (V,C) padded to (Vp,C) with
+     * zero rows, and the bias that keeps the padding at probability 0 (and out of any TopK).
+     */
     record Head(ONNXRef<?> weight, ONNXRef<?> bias) {
     }
 

@@ -144,6 +144,16 @@ public final class GenerateBenchmark {
     public static List<SampleResult> runSampling(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
                                                  boolean fp16, boolean fused, float temperature, float[] topPs, int topK,
                                                  int nucleusCap, PrintStream out) {
+        return runSampling(spec, batch, promptLen, newTokens, device, runs, fp16, fused, temperature, topPs, topK, nucleusCap, false, out);
+    }
+
+    /**
+     * @param host also time the host-driven loop ({@link OrtSampler}, the reference implementation) at each top-p
+     *             (top-k 0 only: it has no top-k)
+     */
+    public static List<SampleResult> runSampling(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
+                                                 boolean fp16, boolean fused, float temperature, float[] topPs, int topK,
+                                                 int nucleusCap, boolean host, PrintStream out) {
         if (promptLen + newTokens > spec.contextLength()) {
             throw new IllegalArgumentException("prompt " + promptLen + " + new " + newTokens + " exceeds context " + spec.contextLength());
         }
@@ -181,6 +191,14 @@ public final class GenerateBenchmark {
                 }, runs, gen, out));
                 out.printf("  %s: mean behaviour log-prob %.3f, mean policy log-prob %.3f, invalid %d (last run)%n",
                         label, sums[0] / gen, sums[1] / gen, (long) sums[2]);
+                if (host && topK == 0) {
+                    OrtSampler reference = new OrtSampler(policy);
+                    SamplingParams params = new SamplingParams(temperature, topPs[i], newTokens, null, 17 + i);
+                    results.add(measure(String.format("host loop T=%s top-p=%s", temperature, topPs[i]), () -> {
+                        reference.sample(prompts, 1, params);
+                        return 0.0;
+                    }, runs, gen, out));
+                }
             }
         }
         double base = results.get(0).median();
@@ -309,13 +327,13 @@ public final class GenerateBenchmark {
 
     /**
      * {@code --preset tiny --batch 8 --prompt 16 --new 64 --device cpu --runs 5 [--fp16] [--in-graph] [--fused] [--djl-runs N]
-     * [--sample [--temperature T] [--top-p P[,P...]] [--top-k K] [--nucleus-cap N]]}
+     * [--sample [--host] [--temperature T] [--top-p P[,P...]] [--top-k K] [--nucleus-cap N]]}
      */
     public static void main(String[] args) {
         String preset = "tiny", device = "cpu", topPs = "1,0.9";
         int batch = 8, prompt = 16, newTokens = 64, runs = 5, djlRuns = -1, topK = 0, cap = SampleRequest.DEFAULT_NUCLEUS_CAP;
         float temperature = 1f;
-        boolean fp16 = false, inGraph = false, fused = false, compare = false, sample = false;
+        boolean fp16 = false, inGraph = false, fused = false, compare = false, sample = false, host = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--preset" -> preset = args[++i];
@@ -329,6 +347,7 @@ public final class GenerateBenchmark {
                 case "--in-graph" -> inGraph = true;
                 case "--compare" -> compare = true;
                 case "--sample" -> sample = true;
+                case "--host" -> host = true;
                 case "--temperature" -> temperature = Float.parseFloat(args[++i]);
                 case "--top-p" -> topPs = args[++i];
                 case "--top-k" -> topK = Integer.parseInt(args[++i]);
@@ -339,12 +358,12 @@ public final class GenerateBenchmark {
                 }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                         + " (use --preset --batch --prompt --new --device --runs --djl-runs --fp16 --in-graph --fused --compare"
-                        + " --sample --temperature --top-p --top-k --nucleus-cap)");
+                        + " --sample --host --temperature --top-p --top-k --nucleus-cap)");
             }
         }
         if (sample) {
             runSampling(ModelSpec.preset(preset), batch, prompt, newTokens, Device.parse(device), runs, fp16, fused, temperature,
-                    parseTopPs(topPs), topK, cap, System.out);
+                    parseTopPs(topPs), topK, cap, host, System.out);
             return;
         }
         if (compare) {
