@@ -106,8 +106,9 @@ public final class InGraphSampler {
                 toks = new long[lb.remaining()];
                 lb.get(toks);
                 lps = OrtPolicy.toFloats((OnnxTensor) r.get("logprobs").get());
-                plps = OrtPolicy.toFloats((OnnxTensor) r.get("policy_logprobs").get());
-                limited = OrtPolicy.toFloats((OnnxTensor) r.get("nucleus_limited").get());
+                // FULL mode draws at temperature 1 from the whole vocabulary: policy = behaviour, one output
+                plps = r.get("policy_logprobs").isPresent() ? OrtPolicy.toFloats((OnnxTensor) r.get("policy_logprobs").get()) : lps;
+                limited = r.get("nucleus_limited").isPresent() ? OrtPolicy.toFloats((OnnxTensor) r.get("nucleus_limited").get()) : null;
             }
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime sampling failed: " + e.getMessage(), e);
@@ -115,7 +116,7 @@ public final class InGraphSampler {
             in.values().forEach(OnnxTensor::close);
         }
         int steps = Math.min(maxNew, toks.length / n); // outputs are (steps, batch, 1)
-        boolean countLimited = s.mode == SamplerHead.Mode.NUCLEUS;
+        boolean countLimited = limited != null;
         List<List<SampledCompletion>> out = new ArrayList<>();
         for (int p = 0; p < req.prompts().size(); p++) {
             List<SampledCompletion> group = new ArrayList<>();

@@ -60,9 +60,9 @@ final class SamplerHead {
             TOP_K_BLOCKS = "top_k_blocks";
 
     /**
-     * token (B,1) int64; behaviour and policy log-probs (B,1) float; limited (B,1) float: in
-     * NUCLEUS mode 1 when the K candidates held less than top_p of the mass (the cap cut the
-     * nucleus), else 0 (in TOP_K mode it is 1 only when top_p is above 1, i.e. off).
+     * token (B,1) int64; behaviour and policy log-probs (B,1) float (the same reference in FULL
+     * mode); limited (B,1) float, NUCLEUS mode only (else null): 1 when the K candidates held
+     * less than top_p of the mass, so the cap cut the nucleus.
      */
     record Draw(ONNXRef<?> token, ONNXRef<?> behaviourLogProb, ONNXRef<?> policyLogProb, ONNXRef<?> limited) {
     }
@@ -145,7 +145,7 @@ final class SamplerHead {
         ONNXRef<?> token = b.op(OnnxOps.MIN, b.op(OnnxOps.ADD, b.op(OnnxOps.MUL, blk, b.i64(c)), pos), b.i64(vocab - 1));
         ONNXRef<?> behaviour = b.op(OnnxOps.SUB, b.op(OnnxOps.LOG, at(p, token)), b.op(OnnxOps.LOG, total));
         ONNXRef<?> policy = mode == Mode.TEMPERED ? at(b.op(OnnxOps.LOG_SOFTMAX, Map.of("axis", -1), x), token) : behaviour;
-        return new Draw(token, behaviour, policy, toFloat(b.op(OnnxOps.MUL, token, b.i64(0))));
+        return new Draw(token, behaviour, policy, null);
     }
 
     private Draw truncated(ONNXRef<?> logits, ONNXRef<?> u) {
@@ -184,14 +184,8 @@ final class SamplerHead {
         ONNXRef<?> token = at(idx, pos);
         ONNXRef<?> behaviour = b.op(OnnxOps.SUB, at(logP, pos), b.op(OnnxOps.LOG, keptMass));
         ONNXRef<?> policy = at(b.op(OnnxOps.LOG_SOFTMAX, Map.of("axis", -1), x), token);
-        ONNXRef<?> limited = toFloat(b.op(OnnxOps.LESS, sum(p, 1), outer(TOP_P)));
+        ONNXRef<?> limited = mode == Mode.NUCLEUS ? toFloat(b.op(OnnxOps.LESS, sum(p, 1), outer(TOP_P))) : null;
         return new Draw(token, behaviour, policy, limited);
-    }
-
-    /** 1 where the token (B,1) is one of {@code stop_ids} (S), as float (B,1). */
-    ONNXRef<?> isStop(ONNXRef<?> token) {
-        ONNXRef<?> hit = toFloat(b.op(OnnxOps.EQUAL, token, outer(SamplingLoopGraph.STOP_IDS)));
-        return b.op(OnnxOps.REDUCE_MAX, Map.of("axes", new int[]{1}, "keepdims", 1), hit);
     }
 
     /**

@@ -23,9 +23,11 @@ import java.util.Map;
  * passes times {@link FusedLoopGraph#UNROLL}); {@code stop_ids} int64 (S), S at least 1; and the
  * head's values ({@link SamplerHead#INV_TEMPERATURE} and, for TOP_K and NUCLEUS, the top-k/top-p ones).
  * Outputs, each (N',B,1) with N' at most N: {@code tokens} int64, {@code logprobs} (behaviour)
- * and {@code policy_logprobs} float, {@code nucleus_limited} float.
+ * float; {@code policy_logprobs} float except in FULL mode, where they equal the behaviour ones;
+ * {@code nucleus_limited} float in NUCLEUS mode only.
  *
- * <p>Each row carries a finished flag (a stop token was drawn); the Loop ends after the pass in
+ * <p>Each row carries a finished flag (a stop token was drawn; checked once per Loop pass over
+ * the pass's tokens, not per step, to keep kernel launches down); the Loop ends after the pass in
  * which every row has finished, so a batch that stops early costs no further passes. Finished
  * rows keep decoding until then; the caller cuts each row at its first stop token.
  */
@@ -76,7 +78,8 @@ final class SamplingLoopGraph {
         ONNXRef<?> logits0 = outer.op(OnnxOps.GEMM, Map.of("transB", 1), last, head.weight(), head.bias());
         ONNXRef<?> u0 = outer.op(OnnxOps.GATHER, Map.of("axis", 0), outer.in.get(UNIFORMS), outer.op(OnnxOps.RESHAPE, outer.i64(0), scalar));
         SamplerHead.Draw first = sampler.draw(logits0, u0);
-        ONNXRef<?> done0 = sampler.isStop(first.token());
+        ONNXRef<?> zero = outer.i64(0);
+        ONNXRef<?> done0 = stopped(outer, outer.op(OnnxOps.UNSQUEEZE, first.token(), zero)); // (1,B,1)
         ONNXRef<?> lastPos = outer.op(OnnxOps.GATHER, Map.of("axis", 1), posIds, lastIndex);
         ONNXRef<?> pos0 = outer.op(OnnxOps.UNSQUEEZE, outer.op(OnnxOps.ADD, lastPos, outer.i64(1)), outer.i64(1));
         ONNXRef<?> one = outer.op(OnnxOps.RESHAPE, outer.i64(1), scalar);
@@ -93,17 +96,19 @@ final class SamplingLoopGraph {
         int caches = (fused ? 1 : 2) * layers;
         List<String> loopOut = new ArrayList<>(List.of("sl_tok", "sl_pos", "sl_mask", "sl_done", "sl_step"));
         for (int l = 0; l < caches; l++) loopOut.add("sl_kv" + l);
-        String[] scans = {"sl_scan_tok", "sl_scan_lp", "sl_scan_plp", "sl_scan_lim"};
-        loopOut.addAll(List.of(scans));
-        List<ONNXNode> outs = outer.ctx.operation(new LoopGraph.LoopOp(loopOut.size()), loopIn, loopOut, Map.of());
-        int s0 = outs.size() - scans.length;
-        ONNXRef<?> zero = outer.i64(0); // scan outputs (passes, unroll, B, 1) -> (passes * unroll, B, 1)
-        ONNXRef<?> flat = outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.i64(-1), outer.op(OnnxOps.SHAPE, Map.of("start", 0, "end", 2), first.token()));
-        ONNXRef<?>[] firsts = {first.token(), first.behaviourLogProb(), first.policyLogProb(), first.limited()};
+        ONNXRef<?>[] firsts = outputsOf(first);
         String[] names = {"tokens", "logprobs", "policy_logprobs", "nucleus_limited"};
-        for (int i = 0; i < names.length; i++) {
+        List<Integer> present = new ArrayList<>();
+        for (int i = 0; i < firsts.length; i++) if (firsts[i] != null) present.add(i);
+        for (int i : present) loopOut.add("sl_scan" + i);
+        List<ONNXNode> outs = outer.ctx.operation(new LoopGraph.LoopOp(loopOut.size()), loopIn, loopOut, Map.of());
+        int s0 = outs.size() - present.size();
+        // scan outputs (passes, unroll, B, 1) -> (passes * unroll, B, 1)
+        ONNXRef<?> flat = outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.i64(-1), outer.op(OnnxOps.SHAPE, Map.of("start", 0, "end", 2), first.token()));
+        for (int j = 0; j < present.size(); j++) {
+            int i = present.get(j);
             ONNXRef<?> all = outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, firsts[i], zero),
-                    outer.op(OnnxOps.RESHAPE, outs.get(s0 + i), flat));
+                    outer.op(OnnxOps.RESHAPE, outs.get(s0 + j), flat));
             outer.output(names[i], all, i == 0 ? DataType.INT64_VALUE : DataType.FLOAT_VALUE, "new", "batch", "1");
         }
 
@@ -116,6 +121,18 @@ final class SamplingLoopGraph {
             }
         }
         return outer.finish(gb.build());
+    }
+
+    /** token, behaviour, policy (null when it is the behaviour one), limited (null outside NUCLEUS) */
+    private static ONNXRef<?>[] outputsOf(SamplerHead.Draw d) {
+        return new ONNXRef<?>[]{d.token(), d.behaviourLogProb(), d.policyLogProb() == d.behaviourLogProb() ? null : d.policyLogProb(), d.limited()};
+    }
+
+    /** (1,B,1) float: 1 where any of the tokens (U,B,1) is one of {@code stop_ids}. */
+    private static ONNXRef<?> stopped(OnnxPolicyExporter.Builder b, ONNXRef<?> tokens) {
+        ONNXRef<?> stops = b.prefix.isEmpty() ? b.in.get(STOP_IDS) : b.ctx.floatInput(STOP_IDS, 1);
+        ONNXRef<?> hit = b.op(OnnxOps.CAST, Map.of("to", DataType.FLOAT_VALUE), b.op(OnnxOps.EQUAL, tokens, stops)); // (U,B,S)
+        return b.op(OnnxOps.REDUCE_MAX, Map.of("axes", new int[]{0, 2}, "keepdims", 1), hit);
     }
 
     private static OnnxMl.GraphProto body(ModelSpec spec, boolean fp16, boolean fused, SamplerHead.Mode mode, int unroll, SamplerHead.Head head) {
@@ -160,13 +177,17 @@ final class SamplingLoopGraph {
             ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), last, weight, bias);
             SamplerHead.Draw d = sampler.draw(logits, b.op(OnnxOps.GATHER, Map.of("axis", 0), uniforms, stepCur));
             next = d.token();
-            doneCur = b.op(OnnxOps.MAX, doneCur, sampler.isStop(next));
             stepCur = b.op(OnnxOps.ADD, stepCur, scalarOne);
             posNext = b.op(OnnxOps.ADD, posNext, b.i64(1));
-            ONNXRef<?>[] vals = {next, d.behaviourLogProb(), d.policyLogProb(), d.limited()};
-            for (int i = 0; i < vals.length; i++) scan.get(i).add(b.op(OnnxOps.UNSQUEEZE, vals[i], zero));
+            ONNXRef<?>[] vals = outputsOf(d);
+            for (int i = 0; i < vals.length; i++) if (vals[i] != null) scan.get(i).add(b.op(OnnxOps.UNSQUEEZE, vals[i], zero));
         }
-        ONNXRef<?> allDone = b.op(OnnxOps.REDUCE_MIN, Map.of("axes", new int[]{0, 1}, "keepdims", 0), doneCur);
+        List<ONNXRef<?>> scanAll = new ArrayList<>();
+        for (List<ONNXRef<?>> one : scan) {
+            scanAll.add(one.isEmpty() ? null : one.size() == 1 ? one.get(0) : b.op(OnnxOps.CONCAT, Map.of("axis", 0), one.toArray(new ONNXRef<?>[0])));
+        }
+        doneCur = b.op(OnnxOps.MAX, doneCur, stopped(b, scanAll.get(0)));
+        ONNXRef<?> allDone = b.op(OnnxOps.REDUCE_MIN, Map.of("axes", new int[]{0, 1, 2}, "keepdims", 0), doneCur);
         ONNXRef<?> cond = b.op(OnnxOps.LESS, allDone, b.ctx.constant("S_half", 0.5f));
 
         Map<String, String> rename = new HashMap<>();
@@ -187,10 +208,9 @@ final class SamplingLoopGraph {
             outputs.add(LoopGraph.typed("S_kv_out" + l, act, false));
         }
         int[] scanTypes = {DataType.INT64_VALUE, DataType.FLOAT_VALUE, DataType.FLOAT_VALUE, DataType.FLOAT_VALUE};
-        for (int i = 0; i < scan.size(); i++) {
-            ONNXRef<?> all = scan.get(i).size() == 1 ? scan.get(i).get(0)
-                    : b.op(OnnxOps.CONCAT, Map.of("axis", 0), scan.get(i).toArray(new ONNXRef<?>[0]));
-            rename.put(all.getReference(), "S_scan" + i);
+        for (int i = 0; i < scanAll.size(); i++) {
+            if (scanAll.get(i) == null) continue;
+            rename.put(scanAll.get(i).getReference(), "S_scan" + i);
             outputs.add(LoopGraph.typed("S_scan" + i, scanTypes[i], false));
         }
 
