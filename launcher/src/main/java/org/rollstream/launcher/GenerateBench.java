@@ -42,10 +42,40 @@ final class GenerateBench implements Callable<Integer> {
             + "SkipLayerNormalization, FastGelu, TopK; 8 steps per Loop pass): the fastest GPU path.")
     boolean fused;
 
+    @Option(names = "--sample", description = "Measure in-graph sampling beside in-graph greedy decoding (with --fused: the "
+            + "fused graphs): --temperature with each --top-p, same weights and prompts, no stop tokens; the DJL peer is not run.")
+    boolean sample;
+
+    @Option(names = "--temperature", defaultValue = "1", description = "With --sample: sampling temperature, > 0 (default: ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "1,0.9", description = "With --sample: nucleus mass(es) in (0,1], comma-separated (default: ${DEFAULT-VALUE}).")
+    String topP;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "With --sample: keep the k most probable tokens, 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--nucleus-cap", defaultValue = "4096", description = "With --sample and top-p < 1, top-k 0: most tokens a nucleus may hold, "
+            + "0 = whole vocabulary (exact but slow on GPU) (default: ${DEFAULT-VALUE}).")
+    int nucleusCap;
+
     @Override
     public Integer call() {
         if (batch < 1 || promptTokens < 1 || newTokens < 1 || runs < 1) {
             throw new UsageException("--batch, --prompt-tokens, --new-tokens and --runs must all be at least 1");
+        }
+        if (sample) {
+            if (!(temperature > 0) || Float.isInfinite(temperature)) throw new UsageException("--temperature must be > 0: " + temperature);
+            if (topK < 0 || nucleusCap < 0) throw new UsageException("--top-k and --nucleus-cap must be >= 0");
+            float[] ps;
+            try {
+                ps = GenerateBenchmark.parseTopPs(topP);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--top-p: " + e.getMessage());
+            }
+            GenerateBenchmark.runSampling(ModelSpec.preset(preset), batch, promptTokens, newTokens, Device.parse(device), runs, fp16,
+                    fused, temperature, ps, topK, nucleusCap, System.out);
+            return 0;
         }
         Device d = Device.parse(device);
         GenerateBenchmark.run(ModelSpec.preset(preset), batch, promptTokens, newTokens, d, runs, fp16, inGraph || fused, fused,

@@ -16,8 +16,8 @@ import java.util.Map;
  * decoding step is built for few nodes and no host work: ONNX Runtime's fused {@code com.microsoft}
  * Attention per layer (one (2,B,H,P,D) cache each, a raw int32 padding mask), no Shape/Range mask
  * construction, the loop condition passed straight through (no copy to the device and back), the
- * head as one Gemm against {@code wte} (transB), and the body's outputs named by their producers
- * rather than copied by Identity nodes.
+ * head as one Gemm against {@code wte} padded to a multiple of 256 rows (transB), and the body's
+ * outputs named by their producers rather than copied by Identity nodes.
  *
  * <p>ONNX Runtime waits for the device after every Loop iteration (it reads the condition on the
  * host), so the host cannot queue work ahead of the GPU. The body therefore runs {@link #UNROLL}
@@ -42,6 +42,8 @@ final class FusedLoopGraph {
      * fp16 bias and separate past_key/past_value caches instead of Attention (benchmarks).
      */
     static final boolean MHA = "mha".equals(System.getProperty("rollstream.fusedAttention"));
+    /** the head against wte padded to a multiple of 256 rows (default); {@code -Drollstream.paddedHead=false} for the plain one, to compare */
+    static final boolean PADDED_HEAD = !"false".equals(System.getProperty("rollstream.paddedHead"));
 
     private FusedLoopGraph() {
     }
@@ -74,7 +76,12 @@ final class FusedLoopGraph {
         ModelSpec spec = outer.spec;
         int layers = spec.layers();
         ONNXRef<?> scalar = outer.i64();
-        ONNXRef<?> logits0 = outer.lastLogitsNormed(prefill.hidden());
+        // the head against wte padded to a multiple of 256 rows (padding held at -inf by a bias): cuBLAS
+        // runs the padded width about twice as fast as 50,257 (ONNX Runtime profile on the H200)
+        SamplerHead.Head head = PADDED_HEAD ? SamplerHead.head(outer) : new SamplerHead.Head(outer.w.get("wte.weight"), null);
+        ONNXRef<?> lastHidden = outer.op(OnnxOps.GATHER, Map.of("axis", 1), prefill.hidden(), outer.op(OnnxOps.RESHAPE, outer.i64(-1), scalar));
+        ONNXRef<?> logits0 = head.bias() == null ? outer.op(OnnxOps.GEMM, Map.of("transB", 1), lastHidden, head.weight())
+                : outer.op(OnnxOps.GEMM, Map.of("transB", 1), lastHidden, head.weight(), head.bias());
         ONNXRef<?> tok0 = argmax(outer, logits0);
         ONNXRef<?> lp0 = outer.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(outer, logits0), tok0);
         ONNXRef<?> lastPos = outer.op(OnnxOps.GATHER, Map.of("axis", 1), posIds, outer.op(OnnxOps.RESHAPE, outer.i64(-1), scalar));
@@ -103,7 +110,7 @@ final class FusedLoopGraph {
         outer.output("token_logprobs", outer.op(OnnxOps.CONCAT, Map.of("axis", 0), outer.op(OnnxOps.UNSQUEEZE, lp0, zero),
                 outer.op(OnnxOps.RESHAPE, scanLp, flat)));
 
-        OnnxMl.GraphProto body = body(spec, outer.fp16);
+        OnnxMl.GraphProto body = body(spec, outer.fp16, head);
         OnnxMl.GraphProto.Builder gb = outer.ctx.buildGraph().toBuilder();
         for (int i = 0; i < gb.getNodeCount(); i++) {
             if (gb.getNode(i).getOpType().equals("Loop")) {
@@ -114,7 +121,7 @@ final class FusedLoopGraph {
         return outer.finish(gb.build());
     }
 
-    private static OnnxMl.GraphProto body(ModelSpec spec, boolean fp16) {
+    private static OnnxMl.GraphProto body(ModelSpec spec, boolean fp16, SamplerHead.Head head) {
         int layers = spec.layers(), c = spec.width();
         OnnxPolicyExporter.Builder b = new OnnxPolicyExporter.Builder(spec, fp16, new ONNXContext(), "F_");
         b.ctx.setName("decode_step_fused");
@@ -126,6 +133,9 @@ final class FusedLoopGraph {
         List<ONNXRef<?>> kv = new ArrayList<>();
         for (int l = 0; l < caches; l++) kv.add(b.ctx.floatInput("F_kv" + l, 1));
         int act = fp16 ? DataType.FLOAT16_VALUE : DataType.FLOAT_VALUE;
+        String weightName = head.weight().getReference(); // values of the outer graph, by name
+        ONNXRef<?> headWeight = b.w.containsKey(weightName) ? b.w.get(weightName) : b.ctx.floatInput(weightName, 1);
+        ONNXRef<?> headBias = head.bias() == null ? null : b.ctx.floatInput(head.bias().getReference(), 1);
         ONNXRef<?> zero = b.i64(0), maxPos = b.i64(spec.contextLength() - 1);
         List<ONNXRef<?>> toks = new ArrayList<>(), lps = new ArrayList<>();
         ONNXRef<?> next = tok, posNext = pos, maskCur = mask;
@@ -146,7 +156,8 @@ final class FusedLoopGraph {
                 cache = s.presentK();
             }
             ONNXRef<?> last = b.op(OnnxOps.RESHAPE, s.hidden(), b.i64(-1, c)); // (B,1,C) -> (B,C)
-            ONNXRef<?> logits = b.op(OnnxOps.GEMM, Map.of("transB", 1), last, b.w.get("wte.weight")); // ln_f is in the last SkipLayerNorm
+            ONNXRef<?> logits = headBias == null ? b.op(OnnxOps.GEMM, Map.of("transB", 1), last, headWeight) // ln_f is in the last SkipLayerNorm
+                    : b.op(OnnxOps.GEMM, Map.of("transB", 1), last, headWeight, headBias);
             next = argmax(b, logits);
             lps.add(b.op(OnnxOps.UNSQUEEZE, b.op(OnnxOps.GATHER_ELEMENTS, Map.of("axis", -1), LoopGraph.logSoftmax32(b, logits), next), zero));
             toks.add(b.op(OnnxOps.UNSQUEEZE, next, zero));

@@ -20,6 +20,17 @@ enum OnnxOps implements ONNXOperator {
     ADD("Add", 2, 0, 1),
     SUB("Sub", 2, 0, 1),
     MIN("Min", 2, 0, 1),
+    MAX("Max", 2, 0, 1),
+    LESS("Less", 2, 0, 1),
+    EXP("Exp", 1, 0, 1),
+    LOG("Log", 1, 0, 1),
+    /** axes as an input since opset 13 */
+    REDUCE_SUM("ReduceSum", 2, 0, 1, attr("keepdims", AttributeType.INT)),
+    /** inclusive unless {@code exclusive=1}; ONNX Runtime's CUDA kernel is quadratic in the axis length, so keep that axis short */
+    CUMSUM("CumSum", 2, 0, 1, attr("exclusive", AttributeType.INT)),
+    /** data, pads, constant_value */
+    PAD("Pad", 2, 1, 1),
+    EXPAND("Expand", 2, 0, 1),
     TOPK("TopK", 2, 0, 2, attr("axis", AttributeType.INT), attr("largest", AttributeType.INT), attr("sorted", AttributeType.INT)),
     REDUCE_MAX("ReduceMax", 1, 0, 1, attr("axes", AttributeType.INTS), attr("keepdims", AttributeType.INT)),
     REDUCE_MIN("ReduceMin", 1, 0, 1, attr("axes", AttributeType.INTS), attr("keepdims", AttributeType.INT)),

@@ -46,7 +46,45 @@ public final class OnnxPolicyExporter {
          * padding mask, one (2,B,H,P,D) cache per layer, inputs {@code past_i}), no shape
          * computations inside the loop and a Gemm head: far fewer nodes per decoding step.
          */
-        GENERATE_FUSED
+        GENERATE_FUSED,
+        /** prefill then sampling inside an ONNX Loop (see {@link SamplingLoopGraph}): temperature 1, whole vocabulary */
+        SAMPLE,
+        /** as SAMPLE at any temperature (input {@code inv_temperature}) */
+        SAMPLE_TEMPERED,
+        /** as SAMPLE with top-k (then top-p over the renormalised top-k), any temperature; top-k 1 is greedy */
+        SAMPLE_TOP_K,
+        /** as SAMPLE with top-p (nucleus) over the whole distribution, searched among a cap of candidates, any temperature */
+        SAMPLE_NUCLEUS,
+        /** SAMPLE over GENERATE_FUSED's fused operators and unrolled Loop (the fast one on GPU) */
+        FUSED_SAMPLE,
+        /** SAMPLE_TEMPERED over the fused operators */
+        FUSED_SAMPLE_TEMPERED,
+        /** SAMPLE_TOP_K over the fused operators */
+        FUSED_SAMPLE_TOP_K,
+        /** SAMPLE_NUCLEUS over the fused operators */
+        FUSED_SAMPLE_NUCLEUS;
+
+        /** whether the graph uses ONNX Runtime's com.microsoft fused operators (and their (2,B,H,P,D) caches {@code past_i}) */
+        public boolean fused() {
+            return this == GENERATE_FUSED || name().startsWith("FUSED_");
+        }
+
+        /** the in-graph sampling mode, or null for the variants that do not sample */
+        SamplerHead.Mode samplingMode() {
+            if (!name().contains("SAMPLE")) return null;
+            for (SamplerHead.Mode m : SamplerHead.Mode.values()) if (name().endsWith("SAMPLE_" + m.name())) return m;
+            return SamplerHead.Mode.FULL;
+        }
+
+        /** the sampling variant for a mode, over the fused operators or not */
+        static Variant sampling(SamplerHead.Mode mode, boolean fused) {
+            return switch (mode) {
+                case FULL -> fused ? FUSED_SAMPLE : SAMPLE;
+                case TEMPERED -> fused ? FUSED_SAMPLE_TEMPERED : SAMPLE_TEMPERED;
+                case TOP_K -> fused ? FUSED_SAMPLE_TOP_K : SAMPLE_TOP_K;
+                case NUCLEUS -> fused ? FUSED_SAMPLE_NUCLEUS : SAMPLE_NUCLEUS;
+            };
+        }
     }
 
     /** Stand-in location of external initializers; never read, the session supplies the data. */
@@ -72,7 +110,7 @@ public final class OnnxPolicyExporter {
                 .setProducerName("rollstream-policy")
                 .setModelVersion(1)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OnnxOps.OPSET))
-                .addAllOpsetImport(variant == Variant.GENERATE_FUSED
+                .addAllOpsetImport(variant.fused()
                         ? List.of(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("com.microsoft").setVersion(1).build()) : List.of())
                 .setGraph(g)
                 .build();
@@ -87,6 +125,8 @@ public final class OnnxPolicyExporter {
         final Map<String, ONNXRef<?>> w = new LinkedHashMap<>();
         final Map<String, ONNXRef<?>> in = new LinkedHashMap<>();
         final List<String> outputs = new ArrayList<>();
+        /** inputs and outputs declared with their types where they are made (the sampling graphs') */
+        final Map<String, OnnxMl.ValueInfoProto> typedInputs = new LinkedHashMap<>(), typedOutputs = new LinkedHashMap<>();
         /** caches are the fused Attention's (2,B,H,P,D) {@code past_i}, not past_key_i/past_value_i */
         boolean fusedCache;
 
@@ -124,6 +164,20 @@ public final class OnnxPolicyExporter {
             ONNXRef<?> r = ctx.floatInput(name, 1); // typed properly in finish()
             in.put(name, r);
             return r;
+        }
+
+        /** An input of the given element type and dimensions (numbers or symbolic names). */
+        ONNXRef<?> input(String name, int type, String... dims) {
+            ONNXRef<?> r = ctx.floatInput(name, 1);
+            in.put(name, r);
+            typedInputs.put(name, value(name, type, dims));
+            return r;
+        }
+
+        /** An output of the given element type and dimensions. */
+        void output(String name, ONNXRef<?> value, int type, String... dims) {
+            ctx.assignTo(value, ctx.floatOutput(name, 1));
+            typedOutputs.put(name, value(name, type, dims));
         }
 
         void output(String name, ONNXRef<?> value) {
@@ -304,6 +358,7 @@ public final class OnnxPolicyExporter {
         OnnxMl.GraphProto build(Variant variant) {
             ctx.setName("rollstream_policy");
             declareWeights();
+            if (variant.samplingMode() != null) return SamplingLoopGraph.build(this, variant);
             ONNXRef<?> ids = input("input_ids"), posIds = input("position_ids"), attn = input("attention_mask");
             if (variant == Variant.GENERATE_FUSED && FusedLoopGraph.MHA) {
                 for (int l = 0; l < spec.layers(); l++) {
@@ -372,6 +427,8 @@ public final class OnnxPolicyExporter {
                 gb.addInput(value("past_key_" + l, act, "batch", h, "past", d));
                 gb.addInput(value("past_value_" + l, act, "batch", h, "past", d));
             }
+            gb.addAllInput(typedInputs.values());
+            gb.addAllOutput(typedOutputs.values());
             for (String o : outputs) {
                 if (o.startsWith("present")) gb.addOutput(value(o, act, "batch", h, "total", d));
                 else if (o.equals("logits")) gb.addOutput(value(o, act, "batch", "seq", Integer.toString(spec.vocabSize())));
