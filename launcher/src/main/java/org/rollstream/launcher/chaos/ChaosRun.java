@@ -1,0 +1,350 @@
+package org.rollstream.launcher.chaos;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.rollstream.schemas.Topics;
+import org.rollstream.schemas.records.PolicyVersion;
+import org.rollstream.schemas.records.Prompt;
+import org.rollstream.schemas.records.StepAudit;
+import org.rollstream.transport.KafkaSettings;
+
+/**
+ * Runs broker, learner, scorer and two actors as separate operating-system processes, kills them
+ * with {@code kill -9} at seeded random points while the learner trains, restarts each at once
+ * (the broker on the same log directory and port), measures how long each takes to be productive
+ * again, and finally accounts for every prompt of the run from the log ({@link LogAccounting}).
+ *
+ * <p>One kill at a time: the next comes only after the last killed role worked again and the
+ * learner trained another step, then after a random pause of up to {@value #MAX_JITTER_MS} ms, so
+ * kills land anywhere inside a step. A process that dies without being killed is restarted too and
+ * reported. Every child is stopped when {@link #run()} returns or throws.
+ */
+public final class ChaosRun {
+    static final long MAX_JITTER_MS = 4_000;
+    private static final Pattern BROKER_READY = Pattern.compile("Kafka broker ready: bootstrap servers (\\S+)");
+    private static final String MAIN = "org.rollstream.launcher.Rollstream";
+    private static final List<String> ROLES = List.of("learner", "scorer", "actor", "broker");
+
+    private final ChaosSettings settings;
+    private final PrintStream progress;
+    private final Random random;
+    private final Path runDir;
+    private final Map<String, RoleProcess> processes = new LinkedHashMap<>();
+    private final Map<String, List<Long>> resumes = new LinkedHashMap<>();
+    private final Map<String, List<Long>> secondary = new LinkedHashMap<>();
+    private final Map<String, Integer> kills = new LinkedHashMap<>();
+    private final List<String> unexpectedExits = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private long deadlineMs;
+    private boolean learnerFinished;
+    private LogWatcher watcher;
+
+    /** @param progress where progress lines go (one per kill), e.g. System.out */
+    public ChaosRun(ChaosSettings settings, PrintStream progress) {
+        this.settings = settings;
+        this.progress = progress;
+        this.random = new Random(settings.seed());
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        this.runDir = settings.workDir().resolve("chaos-s" + settings.seed() + "-" + stamp);
+        ROLES.forEach(r -> {
+            resumes.put(r, new ArrayList<>());
+            secondary.put(r, new ArrayList<>());
+            kills.put(r, 0);
+        });
+    }
+
+    /** The learner's run directory (its basename is today's run id). */
+    public Path runDir() {
+        return runDir;
+    }
+
+    /**
+     * Runs the whole experiment and returns its figures; never leaves a child process behind.
+     *
+     * @throws IllegalStateException if the broker or the cluster cannot be brought up at all
+     */
+    public ChaosResult run() throws InterruptedException {
+        long t0 = System.currentTimeMillis();
+        deadlineMs = t0 + settings.deadline().toMillis();
+        try {
+            try {
+                Files.createDirectories(settings.workDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create " + settings.workDir(), e);
+            }
+            int port = freePort();
+            String bootstrap = "127.0.0.1:" + port;
+            startProcesses(port, bootstrap);
+            KafkaSettings kafka = KafkaSettings.of(bootstrap);
+            watcher = new LogWatcher(kafka);
+            say("waiting for the learner's first GRPO step (cold start first)");
+            OptionalLong first = awaitLearnerStepAfter(0, Duration.ofMillis(Math.max(0, deadlineMs - System.currentTimeMillis())));
+            if (first.isEmpty()) {
+                notes.add("the learner never trained a GRPO step; see " + processes.get("learner").logFile());
+            } else {
+                say("learner trains; chaos begins (" + settings.plannedKills() + " kills, seed " + settings.seed() + ")");
+                chaos(first.getAsLong());
+                awaitLearnerEnd();
+            }
+            stopRoles();
+            ChaosResult result = account(kafka, (System.currentTimeMillis() - t0) / 1000.0);
+            return result;
+        } finally {
+            stopAll();
+        }
+    }
+
+    private void startProcesses(int port, String bootstrap) throws InterruptedException {
+        Path logs = settings.workDir().resolve("logs");
+        RoleProcess broker = new RoleProcess("broker", command("512m", List.of("broker", "--port", Integer.toString(port),
+                "--log-dir", settings.workDir().resolve("kafka").toString(), "--partitions", "4")), Map.of(), logs);
+        processes.put("broker", broker);
+        broker.start();
+        if (broker.awaitLine(BROKER_READY, Duration.ofMinutes(2)).isEmpty()) {
+            throw new IllegalStateException("the broker did not start: " + broker.tail());
+        }
+        List<String> cluster = List.of("--bootstrap-servers", bootstrap);
+        List<String> learnerArgs = new ArrayList<>(List.of("learner"));
+        learnerArgs.addAll(cluster);
+        learnerArgs.addAll(List.of("--run-dir", runDir.toString()));
+        learnerArgs.addAll(settings.learnerFlags());
+        processes.put("learner", new RoleProcess("learner", command("1g", learnerArgs), Map.of("OMP_NUM_THREADS", "2"), logs));
+        List<String> scorerArgs = new ArrayList<>(List.of("scorer", "--id", "chaos-scorer"));
+        scorerArgs.addAll(cluster);
+        scorerArgs.addAll(settings.groupMemberClientFlags());
+        scorerArgs.addAll(settings.scorerFlags());
+        processes.put("scorer", new RoleProcess("scorer", command("384m", scorerArgs), Map.of("OMP_NUM_THREADS", "1"), logs));
+        for (String a : List.of("actor-1", "actor-2")) {
+            List<String> args = new ArrayList<>(List.of("actor", "--id", "chaos-" + a, "--seed", Long.toString(settings.seed() + a.hashCode())));
+            args.addAll(cluster);
+            args.addAll(settings.groupMemberClientFlags());
+            args.addAll(settings.actorFlags());
+            processes.put(a, new RoleProcess(a, command("512m", args), Map.of("OMP_NUM_THREADS", "1"), logs));
+        }
+        for (String r : List.of("learner", "scorer", "actor-1", "actor-2")) {
+            processes.get(r).start();
+        }
+    }
+
+    private List<String> command(String heap, List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", settings.classpath(), MAIN));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    private void chaos(long firstStepMs) throws InterruptedException {
+        List<String> plan = new ArrayList<>();
+        for (int i = 0; i < settings.killsPerRole(); i++) {
+            plan.addAll(List.of("learner", "scorer", "actor"));
+        }
+        if (settings.brokerRestart()) {
+            plan.add("broker");
+        }
+        Collections.shuffle(plan, random);
+        long settledMs = firstStepMs;
+        for (int i = 0; i < plan.size(); i++) {
+            // the system is productive again: the learner trained a step after the last resume
+            OptionalLong step = awaitLearnerStepAfter(settledMs, settings.resumeTimeout());
+            if (step.isEmpty()) {
+                notes.add(learnerFinished ? "the learner finished its steps before kill " + (i + 1) + " of " + plan.size()
+                        + "; give it more --steps" : "the learner made no progress before kill " + (i + 1));
+                return;
+            }
+            Thread.sleep((long) (random.nextDouble() * MAX_JITTER_MS));
+            reviveDead();
+            if (learnerFinished) {
+                notes.add("the learner finished its steps before kill " + (i + 1) + " of " + plan.size() + "; give it more --steps");
+                return;
+            }
+            String role = plan.get(i);
+            String target = "actor".equals(role) ? (random.nextBoolean() ? "actor-1" : "actor-2") : role;
+            settledMs = killAndResume(role, target, i + 1, plan.size());
+        }
+    }
+
+    /** Kills {@code target} with -9, restarts it and waits until it works again; returns when the system settled. */
+    private long killAndResume(String role, String target, int n, int of) throws InterruptedException {
+        RoleProcess p = processes.get(target);
+        long pidBefore = p.pid();
+        p.kill();
+        long killedAt = System.currentTimeMillis();
+        kills.merge(role, 1, Integer::sum);
+        p.start();
+        Duration timeout = settings.resumeTimeout();
+        OptionalLong back;
+        switch (role) {
+            case "broker" -> {
+                Optional<?> ready = p.awaitLine(BROKER_READY, timeout);
+                back = ready.isPresent() ? OptionalLong.of(System.currentTimeMillis()) : OptionalLong.empty();
+                if (back.isPresent()) {
+                    OptionalLong step = awaitLearnerStepAfter(back.getAsLong(), timeout);
+                    step.ifPresent(t -> secondary.get(role).add(t - killedAt));
+                }
+            }
+            case "learner" -> back = awaitLearnerStepAfter(killedAt, timeout);
+            case "scorer" -> back = watcher.awaitWorkAfter(LogWatcher.SCORER, killedAt, timeout);
+            default -> back = watcher.awaitWorkAfter(LogWatcher.actor("chaos-" + target + "-" + p.pid()), killedAt, timeout);
+        }
+        if (back.isPresent()) {
+            long ms = back.getAsLong() - killedAt;
+            resumes.get(role).add(ms);
+            say(String.format("kill %d/%d: %s (pid %d) -9, productive again after %.1f s", n, of, target, pidBefore, ms / 1000.0));
+            return back.getAsLong();
+        }
+        say(String.format("kill %d/%d: %s (pid %d) -9, NOT productive again within %d s", n, of, target, pidBefore,
+                timeout.toSeconds()));
+        return System.currentTimeMillis();
+    }
+
+    /**
+     * The time of the learner's first step stamped after {@code afterMs}, restarting any process that
+     * died on its own meanwhile; empty on timeout, at the deadline or once the learner finished.
+     */
+    private OptionalLong awaitLearnerStepAfter(long afterMs, Duration timeout) throws InterruptedException {
+        long until = Math.min(deadlineMs, System.currentTimeMillis() + timeout.toMillis());
+        while (System.currentTimeMillis() < until) {
+            OptionalLong t = watcher.awaitWorkAfter(LogWatcher.LEARNER, afterMs, Duration.ofSeconds(1));
+            if (t.isPresent()) {
+                return t;
+            }
+            reviveDead();
+            if (learnerFinished) {
+                return OptionalLong.empty();
+            }
+        }
+        if (System.currentTimeMillis() >= deadlineMs) {
+            addNoteOnce("the deadline of " + settings.deadline().toSeconds() + " s passed");
+        }
+        return OptionalLong.empty();
+    }
+
+    /** Restarts processes that died without being killed (and notes the learner's normal end). */
+    private void reviveDead() {
+        for (RoleProcess p : processes.values()) {
+            if (!p.diedOnItsOwn()) {
+                continue;
+            }
+            int code = p.exitCode();
+            if ("learner".equals(p.name()) && code == 0) {
+                if (!learnerFinished) {
+                    learnerFinished = true;
+                    say("learner finished its steps");
+                }
+                continue;
+            }
+            unexpectedExits.add(p.name() + " exited with code " + code + " (start " + p.starts() + ")\n" + p.tail());
+            say(p.name() + " died on its own with exit code " + code + "; restarting it");
+            p.start();
+        }
+    }
+
+    private void awaitLearnerEnd() throws InterruptedException {
+        say("chaos done; waiting for the learner to finish its steps");
+        RoleProcess learner = processes.get("learner");
+        while (!learnerFinished && System.currentTimeMillis() < deadlineMs) {
+            learner.awaitExit(Duration.ofSeconds(1));
+            reviveDead();
+        }
+        if (!learnerFinished) {
+            addNoteOnce("the deadline of " + settings.deadline().toSeconds() + " s passed");
+        }
+    }
+
+    private void stopRoles() throws InterruptedException {
+        for (String r : List.of("actor-1", "actor-2", "scorer", "learner")) {
+            RoleProcess p = processes.get(r);
+            if (p != null) {
+                p.stop(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    private void stopAll() throws InterruptedException {
+        if (watcher != null) {
+            watcher.close();
+        }
+        for (RoleProcess p : processes.values()) {
+            p.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    private ChaosResult account(KafkaSettings kafka, double seconds) {
+        Map<String, ChaosResult.RoleFigures> figures = new LinkedHashMap<>();
+        for (String r : ROLES) {
+            figures.put(r, new ChaosResult.RoleFigures(kills.get(r), resumes.get(r).size(), List.copyOf(resumes.get(r)),
+                    List.copyOf(secondary.get(r))));
+        }
+        String runId = runDir.getFileName().toString();
+        LogAccounting.Result accounting = null;
+        try {
+            LogReader reader = new LogReader(kafka);
+            Duration t = Duration.ofSeconds(60);
+            List<Prompt> prompts = reader.readAll(Topics.PROMPTS, Prompt.class, t).records();
+            List<StepAudit> audits = reader.readAll(Topics.LEARNER_AUDIT, StepAudit.class, t).records();
+            List<PolicyVersion> versions = reader.readAll(Topics.POLICY_VERSIONS, PolicyVersion.class, t).records();
+            runId = discoverRunId(runId, prompts, audits, versions);
+            accounting = LogAccounting.account(runId, prompts, audits, versions);
+        } catch (RuntimeException e) {
+            notes.add("reading the log failed: " + e);
+        }
+        return new ChaosResult(runId, settings.plannedKills(), figures, List.copyOf(unexpectedExits), learnerFinished,
+                List.copyOf(notes), accounting, seconds);
+    }
+
+    /**
+     * The run's id as the log names it. The cluster is this experiment's own, so every record belongs
+     * to one run; if the records name exactly one, that is it, else the run directory's name.
+     */
+    private String discoverRunId(String fallback, List<Prompt> prompts, List<StepAudit> audits, List<PolicyVersion> versions) {
+        Set<String> ids = new LinkedHashSet<>();
+        audits.forEach(a -> ids.add(a.getRunId()));
+        versions.forEach(v -> ids.add(v.getRunId()));
+        prompts.forEach(p -> ids.add(p.getRunId()));
+        ids.remove("");
+        if (ids.size() == 1) {
+            return ids.iterator().next();
+        }
+        if (ids.size() > 1) {
+            notes.add("the log names several run ids " + ids + " on a cluster of one run; accounting for " + fallback);
+        }
+        return fallback;
+    }
+
+    private void addNoteOnce(String note) {
+        if (!notes.contains(note)) {
+            notes.add(note);
+        }
+    }
+
+    private void say(String line) {
+        progress.println("[chaos] " + line);
+        progress.flush();
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
+    }
+}
