@@ -86,7 +86,7 @@ public final class ChaosRun {
         deadlineMs = t0 + settings.deadline().toMillis();
         try {
             try {
-                Files.createDirectories(settings.workDir());
+                Files.createDirectories(settings.workDir().resolve("tmp"));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create " + settings.workDir(), e);
             }
@@ -95,8 +95,13 @@ public final class ChaosRun {
             startProcesses(port, bootstrap);
             KafkaSettings kafka = KafkaSettings.of(bootstrap);
             watcher = new LogWatcher(kafka);
-            say("waiting for the learner's first GRPO step (cold start first)");
-            OptionalLong first = awaitLearnerStepAfter(0, Duration.ofMillis(Math.max(0, deadlineMs - System.currentTimeMillis())));
+            // a learner killed before its first checkpoint would start over with a cold start: begin after it
+            int warmup = settings.checkpointEvery() + 1;
+            say("waiting for the learner's first " + warmup + " GRPO steps (cold start first)");
+            OptionalLong first = OptionalLong.of(0);
+            for (int i = 0; i < warmup && first.isPresent(); i++) {
+                first = awaitLearnerStepAfter(first.getAsLong(), Duration.ofMillis(Math.max(0, deadlineMs - System.currentTimeMillis())));
+            }
             if (first.isEmpty()) {
                 notes.add("the learner never trained a GRPO step; see " + processes.get("learner").logFile());
             } else {
@@ -114,6 +119,7 @@ public final class ChaosRun {
 
     private void startProcesses(int port, String bootstrap) throws InterruptedException {
         Path logs = settings.workDir().resolve("logs");
+        say("process output in " + logs + ", learner run directory " + runDir);
         RoleProcess broker = new RoleProcess("broker", command("512m", List.of("broker", "--port", Integer.toString(port),
                 "--log-dir", settings.workDir().resolve("kafka").toString(), "--partitions", "4")), Map.of(), logs);
         processes.put("broker", broker);
@@ -146,7 +152,10 @@ public final class ChaosRun {
 
     private List<String> command(String heap, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", settings.classpath(), MAIN));
+                "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                // ONNX Runtime unpacks its natives into a temp directory that a kill -9 never removes
+                "-Djava.io.tmpdir=" + settings.workDir().resolve("tmp"),
+                "-cp", settings.classpath(), MAIN));
         cmd.addAll(args);
         return cmd;
     }

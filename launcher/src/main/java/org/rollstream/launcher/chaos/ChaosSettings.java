@@ -68,7 +68,7 @@ public record ChaosSettings(Path workDir, String classpath, long seed, int kills
      * trains (a learner kill can cost up to a checkpoint interval of retraining).
      */
     public int effectiveGrpoSteps() {
-        return grpoSteps > 0 ? grpoSteps : 6 + 4 * plannedKills();
+        return grpoSteps > 0 ? grpoSteps : 8 + 4 * plannedKills();
     }
 
     /** Steps between learner checkpoints: short, so a killed learner retrains little. */
@@ -85,7 +85,7 @@ public record ChaosSettings(Path workDir, String classpath, long seed, int kills
         return new ArrayList<>(List.of(
                 "--preset", "tiny",
                 "--seed", Long.toString(seed),
-                "--sft-steps", "150",
+                "--sft-steps", "60",
                 "--sft-batch", "16",
                 "--steps", Integer.toString(effectiveGrpoSteps()),
                 "-B", "4",

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.rollstream.launcher.chaos.ChaosResult;
 import org.rollstream.launcher.chaos.ChaosRun;
 import org.rollstream.launcher.chaos.ChaosSettings;
@@ -19,8 +20,11 @@ import org.rollstream.launcher.chaos.ChaosSettings;
  * {@code rollstream bench chaos --kills 20}.
  */
 class ChaosTest {
-    @TempDir
-    Path work;
+    /** Kept after the run (process logs, broker log, run directory) so a failure can be read; mvn clean removes it. */
+    private static Path workDir() {
+        return Path.of(System.getProperty("rollstream.chaos.dir",
+                "target/chaos-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
+    }
 
     /**
      * The child JVMs get this JVM's class path, which holds every module: it works whether or not the
@@ -32,7 +36,7 @@ class ChaosTest {
 
     @Test
     void everyPromptIsAccountedForAfterKillsOfEveryRole() throws InterruptedException {
-        ChaosSettings settings = ChaosSettings.small(work, classpath()).withSeed(Long.getLong("rollstream.chaos.seed", 7));
+        ChaosSettings settings = ChaosSettings.small(workDir(), classpath()).withSeed(Long.getLong("rollstream.chaos.seed", 7));
         ChaosResult result = new ChaosRun(settings, System.out).run();
         System.out.print(result.table());
 
