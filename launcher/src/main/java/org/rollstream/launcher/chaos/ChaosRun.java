@@ -1,10 +1,6 @@
 package org.rollstream.launcher.chaos;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -15,11 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.records.PolicyVersion;
 import org.rollstream.schemas.records.Prompt;
@@ -27,34 +21,32 @@ import org.rollstream.schemas.records.StepAudit;
 import org.rollstream.transport.KafkaSettings;
 
 /**
- * Runs broker, learner, scorer and two actors as separate operating-system processes, kills them
- * with {@code kill -9} at seeded random points while the learner trains, restarts each at once
- * (the broker on the same log directory and port), measures how long each takes to be productive
- * again, and finally accounts for every prompt of the run from the log ({@link LogAccounting}).
+ * The chaos experiment: on a {@link ChaosCluster} of separate processes, kills the learner, the
+ * scorer and the actors with {@code kill -9} at seeded random points while the learner trains,
+ * restarts each at once (the broker on the same log directory and port), measures how long each
+ * takes to be productive again, and finally accounts for every prompt of the run from the log
+ * ({@link LogAccounting}).
  *
  * <p>One kill at a time: the next comes only after the last killed role worked again and the
  * learner trained another step, then after a random pause of up to {@value #MAX_JITTER_MS} ms, so
- * kills land anywhere inside a step. A process that dies without being killed is restarted too and
- * reported. Every child is stopped when {@link #run()} returns or throws.
+ * kills land anywhere inside a step. Chaos begins once the learner wrote its first checkpoint (a
+ * learner killed before it would redo its cold start). Every child is stopped when {@link #run()}
+ * returns or throws.
  */
 public final class ChaosRun {
     static final long MAX_JITTER_MS = 4_000;
-    private static final Pattern BROKER_READY = Pattern.compile("Kafka broker ready: bootstrap servers (\\S+)");
-    private static final String MAIN = "org.rollstream.launcher.Rollstream";
     private static final List<String> ROLES = List.of("learner", "scorer", "actor", "broker");
 
     private final ChaosSettings settings;
     private final PrintStream progress;
     private final Random random;
     private final Path runDir;
-    private final Map<String, RoleProcess> processes = new LinkedHashMap<>();
     private final Map<String, List<Long>> resumes = new LinkedHashMap<>();
     private final Map<String, List<Long>> secondary = new LinkedHashMap<>();
     private final Map<String, Integer> kills = new LinkedHashMap<>();
-    private final List<String> unexpectedExits = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private long deadlineMs;
-    private boolean learnerFinished;
+    private ChaosCluster cluster;
     private LogWatcher watcher;
 
     /** @param progress where progress lines go (one per kill), e.g. System.out */
@@ -79,23 +71,16 @@ public final class ChaosRun {
     /**
      * Runs the whole experiment and returns its figures; never leaves a child process behind.
      *
-     * @throws IllegalStateException if the broker or the cluster cannot be brought up at all
+     * @throws IllegalStateException if the broker cannot be brought up at all
      */
     public ChaosResult run() throws InterruptedException {
         long t0 = System.currentTimeMillis();
         deadlineMs = t0 + settings.deadline().toMillis();
-        try {
-            try {
-                Files.createDirectories(settings.workDir().resolve("tmp"));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot create " + settings.workDir(), e);
-            }
-            int port = freePort();
-            String bootstrap = "127.0.0.1:" + port;
-            startProcesses(port, bootstrap);
-            KafkaSettings kafka = KafkaSettings.of(bootstrap);
+        cluster = new ChaosCluster(settings, runDir, this::say);
+        try (ChaosCluster c = cluster) {
+            c.start();
+            KafkaSettings kafka = KafkaSettings.of(c.bootstrapServers());
             watcher = new LogWatcher(kafka);
-            // a learner killed before its first checkpoint would start over with a cold start: begin after it
             int warmup = settings.checkpointEvery() + 1;
             say("waiting for the learner's first " + warmup + " GRPO steps (cold start first)");
             OptionalLong first = OptionalLong.of(0);
@@ -103,61 +88,19 @@ public final class ChaosRun {
                 first = awaitLearnerStepAfter(first.getAsLong(), Duration.ofMillis(Math.max(0, deadlineMs - System.currentTimeMillis())));
             }
             if (first.isEmpty()) {
-                notes.add("the learner never trained a GRPO step; see " + processes.get("learner").logFile());
+                notes.add("the learner never trained " + warmup + " GRPO steps; see " + c.process("learner").logFile());
             } else {
                 say("learner trains; chaos begins (" + settings.plannedKills() + " kills, seed " + settings.seed() + ")");
                 chaos(first.getAsLong());
                 awaitLearnerEnd();
             }
-            stopRoles();
-            ChaosResult result = account(kafka, (System.currentTimeMillis() - t0) / 1000.0);
-            return result;
+            c.stopRoles();
+            return account(kafka, (System.currentTimeMillis() - t0) / 1000.0);
         } finally {
-            stopAll();
+            if (watcher != null) {
+                watcher.close();
+            }
         }
-    }
-
-    private void startProcesses(int port, String bootstrap) throws InterruptedException {
-        Path logs = settings.workDir().resolve("logs");
-        say("process output in " + logs + ", learner run directory " + runDir);
-        RoleProcess broker = new RoleProcess("broker", command("512m", List.of("broker", "--port", Integer.toString(port),
-                "--log-dir", settings.workDir().resolve("kafka").toString(), "--partitions", "4")), Map.of(), logs);
-        processes.put("broker", broker);
-        broker.start();
-        if (broker.awaitLine(BROKER_READY, Duration.ofMinutes(2)).isEmpty()) {
-            throw new IllegalStateException("the broker did not start: " + broker.tail());
-        }
-        List<String> cluster = List.of("--bootstrap-servers", bootstrap);
-        List<String> learnerArgs = new ArrayList<>(List.of("learner"));
-        learnerArgs.addAll(cluster);
-        learnerArgs.addAll(List.of("--run-dir", runDir.toString()));
-        learnerArgs.addAll(settings.learnerFlags());
-        processes.put("learner", new RoleProcess("learner", command("1g", learnerArgs), Map.of("OMP_NUM_THREADS", "2"), logs));
-        List<String> scorerArgs = new ArrayList<>(List.of("scorer", "--id", "chaos-scorer"));
-        scorerArgs.addAll(cluster);
-        scorerArgs.addAll(settings.groupMemberClientFlags());
-        scorerArgs.addAll(settings.scorerFlags());
-        processes.put("scorer", new RoleProcess("scorer", command("384m", scorerArgs), Map.of("OMP_NUM_THREADS", "1"), logs));
-        for (String a : List.of("actor-1", "actor-2")) {
-            List<String> args = new ArrayList<>(List.of("actor", "--id", "chaos-" + a, "--seed", Long.toString(settings.seed() + a.hashCode())));
-            args.addAll(cluster);
-            args.addAll(settings.groupMemberClientFlags());
-            args.addAll(settings.actorFlags());
-            processes.put(a, new RoleProcess(a, command("512m", args), Map.of("OMP_NUM_THREADS", "1"), logs));
-        }
-        for (String r : List.of("learner", "scorer", "actor-1", "actor-2")) {
-            processes.get(r).start();
-        }
-    }
-
-    private List<String> command(String heap, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                // ONNX Runtime unpacks its natives into a temp directory that a kill -9 never removes
-                "-Djava.io.tmpdir=" + settings.workDir().resolve("tmp"),
-                "-cp", settings.classpath(), MAIN));
-        cmd.addAll(args);
-        return cmd;
     }
 
     private void chaos(long firstStepMs) throws InterruptedException {
@@ -173,15 +116,14 @@ public final class ChaosRun {
         for (int i = 0; i < plan.size(); i++) {
             // the system is productive again: the learner trained a step after the last resume
             OptionalLong step = awaitLearnerStepAfter(settledMs, settings.resumeTimeout());
-            if (step.isEmpty()) {
-                notes.add(learnerFinished ? "the learner finished its steps before kill " + (i + 1) + " of " + plan.size()
-                        + "; give it more --steps" : "the learner made no progress before kill " + (i + 1));
-                return;
+            if (step.isPresent()) {
+                Thread.sleep((long) (random.nextDouble() * MAX_JITTER_MS));
+                cluster.reviveDead();
             }
-            Thread.sleep((long) (random.nextDouble() * MAX_JITTER_MS));
-            reviveDead();
-            if (learnerFinished) {
-                notes.add("the learner finished its steps before kill " + (i + 1) + " of " + plan.size() + "; give it more --steps");
+            if (step.isEmpty() || cluster.learnerFinished()) {
+                notes.add(cluster.learnerFinished()
+                        ? "the learner finished its steps before kill " + (i + 1) + " of " + plan.size() + "; give it more steps"
+                        : "the learner made no progress before kill " + (i + 1) + " of " + plan.size());
                 return;
             }
             String role = plan.get(i);
@@ -192,7 +134,7 @@ public final class ChaosRun {
 
     /** Kills {@code target} with -9, restarts it and waits until it works again; returns when the system settled. */
     private long killAndResume(String role, String target, int n, int of) throws InterruptedException {
-        RoleProcess p = processes.get(target);
+        RoleProcess p = cluster.process(target);
         long pidBefore = p.pid();
         p.kill();
         long killedAt = System.currentTimeMillis();
@@ -202,16 +144,16 @@ public final class ChaosRun {
         OptionalLong back;
         switch (role) {
             case "broker" -> {
-                Optional<?> ready = p.awaitLine(BROKER_READY, timeout);
-                back = ready.isPresent() ? OptionalLong.of(System.currentTimeMillis()) : OptionalLong.empty();
+                back = p.awaitLine(ChaosCluster.BROKER_READY, timeout).isPresent()
+                        ? OptionalLong.of(System.currentTimeMillis()) : OptionalLong.empty();
                 if (back.isPresent()) {
-                    OptionalLong step = awaitLearnerStepAfter(back.getAsLong(), timeout);
-                    step.ifPresent(t -> secondary.get(role).add(t - killedAt));
+                    awaitLearnerStepAfter(back.getAsLong(), timeout).ifPresent(t -> secondary.get(role).add(t - killedAt));
                 }
             }
             case "learner" -> back = awaitLearnerStepAfter(killedAt, timeout);
             case "scorer" -> back = watcher.awaitWorkAfter(LogWatcher.SCORER, killedAt, timeout);
-            default -> back = watcher.awaitWorkAfter(LogWatcher.actor("chaos-" + target + "-" + p.pid()), killedAt, timeout);
+            default -> back = watcher.awaitWorkAfter(
+                    LogWatcher.actor(ChaosCluster.actorIdPrefix(target) + "-" + p.pid()), killedAt, timeout);
         }
         if (back.isPresent()) {
             long ms = back.getAsLong() - killedAt;
@@ -235,8 +177,8 @@ public final class ChaosRun {
             if (t.isPresent()) {
                 return t;
             }
-            reviveDead();
-            if (learnerFinished) {
+            cluster.reviveDead();
+            if (cluster.learnerFinished()) {
                 return OptionalLong.empty();
             }
         }
@@ -246,53 +188,15 @@ public final class ChaosRun {
         return OptionalLong.empty();
     }
 
-    /** Restarts processes that died without being killed (and notes the learner's normal end). */
-    private void reviveDead() {
-        for (RoleProcess p : processes.values()) {
-            if (!p.diedOnItsOwn()) {
-                continue;
-            }
-            int code = p.exitCode();
-            if ("learner".equals(p.name()) && code == 0) {
-                if (!learnerFinished) {
-                    learnerFinished = true;
-                    say("learner finished its steps");
-                }
-                continue;
-            }
-            unexpectedExits.add(p.name() + " exited with code " + code + " (start " + p.starts() + ")\n" + p.tail());
-            say(p.name() + " died on its own with exit code " + code + "; restarting it");
-            p.start();
-        }
-    }
-
     private void awaitLearnerEnd() throws InterruptedException {
         say("chaos done; waiting for the learner to finish its steps");
-        RoleProcess learner = processes.get("learner");
-        while (!learnerFinished && System.currentTimeMillis() < deadlineMs) {
+        RoleProcess learner = cluster.process("learner");
+        while (!cluster.learnerFinished() && System.currentTimeMillis() < deadlineMs) {
             learner.awaitExit(Duration.ofSeconds(1));
-            reviveDead();
+            cluster.reviveDead();
         }
-        if (!learnerFinished) {
+        if (!cluster.learnerFinished()) {
             addNoteOnce("the deadline of " + settings.deadline().toSeconds() + " s passed");
-        }
-    }
-
-    private void stopRoles() throws InterruptedException {
-        for (String r : List.of("actor-1", "actor-2", "scorer", "learner")) {
-            RoleProcess p = processes.get(r);
-            if (p != null) {
-                p.stop(Duration.ofSeconds(10));
-            }
-        }
-    }
-
-    private void stopAll() throws InterruptedException {
-        if (watcher != null) {
-            watcher.close();
-        }
-        for (RoleProcess p : processes.values()) {
-            p.stop(Duration.ofSeconds(20));
         }
     }
 
@@ -315,7 +219,7 @@ public final class ChaosRun {
         } catch (RuntimeException e) {
             notes.add("reading the log failed: " + e);
         }
-        return new ChaosResult(runId, settings.plannedKills(), figures, List.copyOf(unexpectedExits), learnerFinished,
+        return new ChaosResult(runId, settings.plannedKills(), figures, cluster.unexpectedExits(), cluster.learnerFinished(),
                 List.copyOf(notes), accounting, seconds);
     }
 
@@ -347,13 +251,5 @@ public final class ChaosRun {
     private void say(String line) {
         progress.println("[chaos] " + line);
         progress.flush();
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
     }
 }
