@@ -32,6 +32,8 @@ final class ChaosCluster implements AutoCloseable {
     private final Map<String, RoleProcess> processes = new LinkedHashMap<>();
     private final List<String> unexpectedExits = new ArrayList<>();
     private final int port = freePort();
+    /** Ctrl-C or a killed test JVM must not leave five JVMs behind. */
+    private final Thread killOnExit = new Thread(() -> processes.values().forEach(RoleProcess::killNow), "chaos-kill-children");
     private boolean learnerFinished;
 
     ChaosCluster(ChaosSettings settings, Path runDir, Consumer<String> say) {
@@ -61,6 +63,7 @@ final class ChaosCluster implements AutoCloseable {
             throw new UncheckedIOException("cannot create " + settings.workDir(), e);
         }
         say.accept("process output in " + logs + ", learner run directory " + runDir);
+        Runtime.getRuntime().addShutdownHook(killOnExit);
         RoleProcess broker = new RoleProcess("broker", command("512m", List.of("broker", "--port", Integer.toString(port),
                 "--log-dir", settings.workDir().resolve("kafka").toString(), "--partitions", "4")), Map.of(), logs);
         processes.put("broker", broker);
@@ -156,6 +159,11 @@ final class ChaosCluster implements AutoCloseable {
             broker.stop(Duration.ofSeconds(20));
         }
         deleteRecursively(settings.workDir().resolve("tmp")); // natives unpacked by each start, ~25 MB a time
+        try {
+            Runtime.getRuntime().removeShutdownHook(killOnExit);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // the JVM is exiting (the hook runs anyway) or start() never registered it
+        }
     }
 
     private static void deleteRecursively(Path dir) {

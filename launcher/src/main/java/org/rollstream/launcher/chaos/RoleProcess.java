@@ -161,6 +161,14 @@ final class RoleProcess {
         }
     }
 
+    /** kill -9 without waiting, for a JVM that is exiting. */
+    void killNow() {
+        killedByUs = true;
+        if (process != null) {
+            process.destroyForcibly();
+        }
+    }
+
     boolean alive() {
         return process != null && process.isAlive();
     }
