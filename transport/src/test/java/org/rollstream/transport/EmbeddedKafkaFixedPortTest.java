@@ -26,16 +26,16 @@ class EmbeddedKafkaFixedPortTest {
         int port = freePort();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, port)) {
             assertEquals("127.0.0.1:" + port, kafka.bootstrapServers());
-            try (TopicAdmin admin = new TopicAdmin(kafka.settings())) {
+            try (TopicAdmin admin = new TopicAdmin(KafkaSettings.of(kafka.bootstrapServers()))) {
                 admin.ensureTopic("kept", 1, Map.of());
             }
-            try (ReactiveProducer p = ReactiveProducer.create(kafka.settings(), "fixed-port")) {
+            try (ReactiveProducer p = ReactiveProducer.create(KafkaSettings.of(kafka.bootstrapServers()), "fixed-port")) {
                 p.send("kept", "k", new byte[] {7}).block(Duration.ofSeconds(30));
             }
         }
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir, port)) {
             assertEquals("127.0.0.1:" + port, kafka.bootstrapServers());
-            ReactiveConsumer<byte[]> c = ReactiveConsumer.builder(kafka.settings(), "fixed-port", b -> b).topics("kept").build();
+            ReactiveConsumer<byte[]> c = ReactiveConsumer.builder(KafkaSettings.of(kafka.bootstrapServers()), "fixed-port", b -> b).topics("kept").build();
             byte[] value = c.receive().doOnNext(Received::ack).map(Received::value).blockFirst(Duration.ofSeconds(30));
             c.close();
             assertEquals(7, value[0]);
