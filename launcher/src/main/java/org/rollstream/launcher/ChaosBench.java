@@ -1,11 +1,14 @@
 package org.rollstream.launcher;
 
+import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.rollstream.launcher.chaos.ChaosResult;
 import org.rollstream.launcher.chaos.ChaosRun;
 import org.rollstream.launcher.chaos.ChaosSettings;
@@ -50,7 +53,10 @@ final class ChaosBench implements Callable<Integer> {
         }
         Path dir = workDir != null ? workDir
                 : Path.of("runs", "chaos-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        ChaosSettings settings = ChaosSettings.small(dir.toAbsolutePath(), System.getProperty("java.class.path"))
+        // absolute, so the children find it whatever their working directory (./rollstream passes a relative jar)
+        String classpath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+        ChaosSettings settings = ChaosSettings.small(dir.toAbsolutePath(), classpath)
                 .withSeed(seed).withKillsPerRole(kills).withBrokerRestart(!noBrokerRestart).withGrpoSteps(steps);
         long minutes = deadlineMinutes > 0 ? deadlineMinutes : 8 + (long) Math.ceil(1.5 * settings.plannedKills());
         settings = settings.withDeadline(Duration.ofMinutes(minutes));
