@@ -59,10 +59,24 @@ public final class EmbeddedKafka implements AutoCloseable {
      *                temporary directory deleted on close
      */
     public static EmbeddedKafka start(Path dataDir) {
+        return start(dataDir, 0);
+    }
+
+    /**
+     * Starts a broker listening for clients on {@code port} (0 = a free port) and returns once it
+     * answers clients. A fixed port and a kept {@code dataDir} let a killed broker come back at the
+     * same address with the same log, which is what clients of a real cluster see after a restart.
+     *
+     * @throws IllegalStateException if it cannot start, e.g. the fixed port is taken
+     */
+    public static EmbeddedKafka start(Path dataDir, int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0 (any free port) or 1-65535, got " + port);
+        }
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) { // a "free" port can be taken before we bind it
             try {
-                return startOnce(dataDir);
+                return startOnce(dataDir, port);
             } catch (RuntimeException e) {
                 last = e;
             }
@@ -70,7 +84,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         throw last;
     }
 
-    private static EmbeddedKafka startOnce(Path requestedDir) {
+    private static EmbeddedKafka startOnce(Path requestedDir, int port) {
         boolean temp = requestedDir == null;
         Path dir;
         try {
@@ -78,7 +92,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot create broker data directory: " + e.getMessage(), e);
         }
-        int brokerPort = freePort();
+        int brokerPort = port > 0 ? port : freePort();
         int controllerPort = freePort();
         Properties props = serverProperties(dir, brokerPort, controllerPort);
         KafkaConfig config = new KafkaConfig(props, false);

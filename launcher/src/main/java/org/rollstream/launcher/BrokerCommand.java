@@ -14,8 +14,15 @@ import picocli.CommandLine.Option;
         description = "Runs a standalone embedded Apache Kafka KRaft broker, creates Rollstream's topics and prints "
                 + "its bootstrap address; stops on Ctrl-C.")
 final class BrokerCommand implements Callable<Integer> {
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Log directory (kept after exit). Default: a temporary directory, deleted on exit.")
+    @Option(names = {"--log-dir", "--data-dir"}, paramLabel = "DIR",
+            description = "Log directory (kept after exit; an existing one is reused with its topics and records). "
+                    + "Default: a temporary directory, deleted on exit.")
     Path dataDir;
+
+    @Option(names = "--port", defaultValue = "0",
+            description = "Client port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}). With --log-dir, "
+                    + "a restarted broker comes back at the same address with the same log.")
+    int port;
 
     @Option(names = "--partitions", defaultValue = "4", description = "Partitions of the data topics (default: ${DEFAULT-VALUE}).")
     int partitions;
@@ -25,8 +32,11 @@ final class BrokerCommand implements Callable<Integer> {
         if (partitions < 1) {
             throw new UsageException("--partitions must be at least 1, got " + partitions);
         }
+        if (port < 0 || port > 65535) {
+            throw new UsageException("--port must be 0 (any free port) or 1-65535, got " + port);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
-        try (EmbeddedKafka broker = EmbeddedKafka.start(dataDir)) {
+        try (EmbeddedKafka broker = EmbeddedKafka.start(dataDir, port)) {
             try (TopicAdmin admin = new TopicAdmin(KafkaSettings.of(broker.bootstrapServers()))) {
                 admin.ensureTopics(Topics.all(partitions));
             }
