@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rollstream.transport.broker.EmbeddedKafka;
+import org.rollstream.broker.EmbeddedKafka;
 
 /** A broker on a fixed port comes back at the same address with the same log, as a restarted cluster node does. */
 class EmbeddedKafkaFixedPortTest {

@@ -18,14 +18,14 @@ import org.rollstream.transport.KafkaSettings;
  * consumer group (nothing is committed, no member joins). Records come back in partition, then
  * offset order: for a one-partition topic that is publish order.
  */
-final class LogReader {
+public final class LogReader {
     /** Records of a topic that would not decode, kept so an accounting can say it saw them. */
-    record Read<T>(List<T> records, int undecodable) {
+    public record Read<T>(List<T> records, int undecodable) {
     }
 
     private final KafkaSettings kafka;
 
-    LogReader(KafkaSettings kafka) {
+    public LogReader(KafkaSettings kafka) {
         this.kafka = kafka;
     }
 
@@ -34,7 +34,7 @@ final class LogReader {
      *
      * @throws IllegalStateException if the topic does not exist or the end is not reached within {@code timeout}
      */
-    <T extends SpecificRecord> Read<T> readAll(String topic, Class<T> type, Duration timeout) {
+    public <T extends SpecificRecord> Read<T> readAll(String topic, Class<T> type, Duration timeout) {
         AvroCodec<T> codec = AvroCodec.of(type);
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("rollstream-chaos-reader"))) {
