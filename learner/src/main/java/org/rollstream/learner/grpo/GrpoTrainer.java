@@ -28,7 +28,8 @@ import org.rollstream.policy.DjlPolicy;
  * <p>An update whose loss or gradient is not finite is not applied (its gradients are zeroed) and
  * is counted in {@link #skippedSteps()}; the step goes on with the next mini-batch. The trainer
  * is not thread-safe (DJL allows one gradient collector per JVM). Every array a step creates is
- * closed before {@link #step} returns, on success or exception.
+ * closed before {@link #step} returns, on success or exception; on an exception, updates already
+ * made stay applied and pending gradients are cleared.
  */
 public final class GrpoTrainer {
     private final DjlPolicy policy;
@@ -129,6 +130,10 @@ public final class GrpoTrainer {
                 }
             }
             return summarise(groups, updates, mismatch, sequences, tokens, truncated);
+        } catch (RuntimeException e) {
+            // a half-done update must not leave gradients for the next step to accumulate onto
+            GradientClipping.zero(policy.block().getParameters());
+            throw e;
         } finally {
             batches.forEach(MiniBatch::close);
         }
