@@ -131,19 +131,19 @@ final class TrainingOptions {
             throw new UsageException("--mini-batches " + miniBatches + " exceeds --groups-per-step " + groupsPerStep
                     + ": a mini-batch holds whole groups");
         }
-        return GrpoConfig.builder().groupsPerStep(groupsPerStep).maxStaleness(maxStaleness).clipLow(clipLow)
+        return UsageException.config(() -> GrpoConfig.builder().groupsPerStep(groupsPerStep).maxStaleness(maxStaleness).clipLow(clipLow)
                 .clipHigh(clipHigh).klBeta(klBeta).importanceCap(importanceCap).aggregation(aggregation)
                 .dynamicSampling(!noDynamicSampling).learningRate(learningRate).weightDecay(0.0)
                 .maxGradNorm(maxGradNorm).publishEvery(publishEvery).miniBatches(miniBatches).ppoEpochs(ppoEpochs)
-                .build();
+                .build());
     }
 
     LearnerConfig learnerConfig() {
         Path dir = resolvedRunDir();
-        // the run id prefixes prompt ids: a run resumed from the same directory keeps it
+        // the run's name; the learner adds a random suffix at the first start and keeps it in <run>/run.json
         String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-        return new LearnerConfig(dir, runId, policyName, spec(), task, seed,
+        return UsageException.config(() -> new LearnerConfig(dir, runId, policyName, spec(), task, seed,
                 new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare),
-                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset);
+                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset));
     }
 }
