@@ -1,6 +1,9 @@
 package org.rollstream.reward.service;
 
+import java.time.Duration;
+
 import org.rollstream.reward.RewardException;
+import org.rollstream.reward.topic.ComponentJoin;
 import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
@@ -11,6 +14,7 @@ import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveConsumer;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.Received;
+import org.rollstream.transport.errors.RetriableRecordException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -29,6 +33,8 @@ public final class ScorerService implements AutoCloseable {
     private static final AvroCodec<ScoredGroup> SCORED = AvroCodec.of(ScoredGroup.class);
     /** Groups scored at once; scoring is cheap CPU work, publishing is the slow part. */
     private static final int CONCURRENCY = 16;
+    /** How far back a starting scorer reads rewards.partial, so redelivered groups find their components. */
+    private static final Duration PARTIALS_LOOKBACK = Duration.ofMinutes(10);
 
     private final ScorerConfig config;
     private final SampledGroupScorer scorer;
@@ -37,15 +43,20 @@ public final class ScorerService implements AutoCloseable {
     private final ReactiveConsumer<SampledGroup> consumer;
     private final ScorerStats stats = new ScorerStats();
     private volatile Disposable subscription;
+    // external rewards (issue 10): components joined from rewards.partial; null when none is configured
+    private final PartialRewardFeed partials;
 
     private ScorerService(KafkaSettings settings, ScorerConfig config) {
         this.config = config;
-        this.scorer = new SampledGroupScorer(config, TaskRegistry.defaults());
+        ComponentJoin join = ComponentJoin.defaults();
+        this.scorer = new SampledGroupScorer(config, TaskRegistry.defaults(), join);
         this.producer = ReactiveProducer.create(settings, config.instanceId());
         this.deadLetters = new DeadLetterPublisher(settings, producer, config.instanceId());
         this.consumer = ReactiveConsumer.builder(settings, config.consumerGroup(), SAMPLED::decode)
                 .topics(Topics.ROLLOUTS_SAMPLED).deadLetters(deadLetters).clientId(config.instanceId())
                 .maxBuffered(2 * CONCURRENCY).build();
+        this.partials = scorer.awaitsTopic()
+                ? PartialRewardFeed.start(settings, config.instanceId(), join, deadLetters, PARTIALS_LOOKBACK) : null;
     }
 
     /**
@@ -65,9 +76,17 @@ public final class ScorerService implements AutoCloseable {
     private Mono<Void> process(Received<SampledGroup> r) {
         stats.received.incrementAndGet();
         return Mono.fromCallable(() -> scorer.score(r.value()))
-                .subscribeOn(Schedulers.parallel())
+                .subscribeOn(Schedulers.boundedElastic()) // external rewards block on I/O
                 .flatMap(scored -> publish(r, scored))
-                .onErrorResume(e -> isScoringFailure(e) ? deadLetter(r, e) : publishFailed(r, e));
+                .onErrorResume(e -> e instanceof RetriableRecordException ? retryLater(r, e)
+                        : isScoringFailure(e) ? deadLetter(r, e) : publishFailed(r, e));
+    }
+
+    /** An external reward cannot answer now: the consumer delivers the group again after a backoff, then dead-letters it. */
+    private Mono<Void> retryLater(Received<SampledGroup> r, Throwable e) {
+        log.warn("retrying {} (key {}, delivery {}) later: {}", r, r.key(), r.delivery(), e.getMessage());
+        r.nack(e);
+        return Mono.empty();
     }
 
     private Mono<Void> publish(Received<SampledGroup> r, ScoredGroup scored) {
@@ -115,6 +134,10 @@ public final class ScorerService implements AutoCloseable {
         if (s != null) {
             s.dispose();
         }
+        if (partials != null) {
+            partials.close();
+        }
+        scorer.close();
         producer.flush();
         producer.close();
         log.info("scorer {} closed: {}", config.instanceId(), stats);
