@@ -84,7 +84,8 @@ public final class ScorerService implements AutoCloseable {
 
     /** An external reward cannot answer now: the consumer delivers the group again after a backoff, then dead-letters it. */
     private Mono<Void> retryLater(Received<SampledGroup> r, Throwable e) {
-        log.warn("retrying {} (key {}, delivery {}) later: {}", r, r.key(), r.delivery(), e.getMessage());
+        log.warn("{} (key {}, delivery {}) not scored now; delivered again after a backoff, dead-lettered after the last retry: {}",
+                r, r.key(), r.delivery(), e.getMessage());
         r.nack(e);
         return Mono.empty();
     }
