@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 LearnerCommand.class,
                 ReplayCommand.class,
                 InspectCommand.class,
+                SchemasCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
