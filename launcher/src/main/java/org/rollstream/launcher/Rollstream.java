@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 ReplayCommand.class,
                 InspectCommand.class,
                 SchemasCommand.class,
+                ScoreBridgeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
