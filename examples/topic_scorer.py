@@ -14,7 +14,7 @@ The bridge writes one JSON line per sampled group to stdin:
 
 and expects one JSON line per group on stdout, in any order (the JSON variant of PartialReward):
 
-    {"group_id": "...", "rewards": [1.0, 0.0, ...], "parts": {"has_think": [1.0, 0.0, ...]}}
+    {"group_id": "...", "rewards": [1.0, 0.0, ...], "parts": {"has_think": [1.0, 0.0, ...], "chars": [41.0, 7.0, ...]}}
 
 or {"group_id": "...", "error": "why it cannot be scored"} to dead-letter the group with that reason.
 Anything written to stderr shows in the bridge's log. Replace judge() with your own scoring.
@@ -31,7 +31,7 @@ def judge(completion, answer):
     found = ANSWER.findall(completion)
     correct = 1.0 if found and found[-1].strip() == str(answer).strip() else 0.0
     has_think = 1.0 if "<think>" in completion and "</think>" in completion else 0.0
-    return correct, {"has_think": has_think}
+    return correct, {"has_think": has_think, "chars": float(len(completion))}
 
 
 def score(group):
