@@ -66,6 +66,9 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
     private final Time time;
     private final HttpClient client;
     private final HttpRewardStats stats = new HttpRewardStats();
+    /** The counters go to the log at most this often, so a long run shows latency and errors as it goes. */
+    private static final long LOG_EVERY_NS = Duration.ofMinutes(1).toNanos();
+    private final java.util.concurrent.atomic.AtomicLong lastLogNs;
 
     private HttpReward(ExternalOptions o, Time time) {
         o.checkKnown(OPTIONS);
@@ -92,6 +95,7 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
         this.slots = new Semaphore(concurrency, true);
         this.breaker = new CircuitBreaker(o.integer("breaker-failures", 5, 1), o.duration("breaker-open", Duration.ofSeconds(10), false), time);
         this.time = time;
+        this.lastLogNs = new java.util.concurrent.atomic.AtomicLong(time.nanoseconds());
         this.client = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
     }
 
@@ -125,6 +129,11 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
             return post(body, group.size());
         } finally {
             slots.release();
+            long now = time.nanoseconds();
+            long last = lastLogNs.get();
+            if (now - last >= LOG_EVERY_NS && lastLogNs.compareAndSet(last, now)) {
+                log.info("reward {} ({}): {}", name, url, stats);
+            }
         }
     }
 

@@ -5,23 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Random;
-import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -33,21 +20,12 @@ import org.rollstream.broker.EmbeddedKafka;
 import org.rollstream.reward.http.FaultServer;
 import org.rollstream.reward.http.PythonServer;
 import org.rollstream.schemas.Topics;
-import org.rollstream.schemas.records.Completion;
 import org.rollstream.schemas.records.CompletionScore;
 import org.rollstream.schemas.records.DeadLetter;
-import org.rollstream.schemas.records.FinishReason;
-import org.rollstream.schemas.records.Prompt;
 import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
-import org.rollstream.schemas.serde.AvroCodec;
-import org.rollstream.tasks.Answers;
-import org.rollstream.tasks.TaskInstance;
-import org.rollstream.tasks.TaskRegistry;
-import org.rollstream.testsupport.TopicReader;
 import org.rollstream.transport.DeadLetterPublisher;
 import org.rollstream.transport.KafkaSettings;
-import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.TopicAdmin;
 
 /**
@@ -57,9 +35,6 @@ import org.rollstream.transport.TopicAdmin;
 @Timeout(180)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ExternalScorerServiceTest {
-    static final AvroCodec<SampledGroup> SAMPLED = AvroCodec.of(SampledGroup.class);
-    static final AvroCodec<ScoredGroup> SCORED = AvroCodec.of(ScoredGroup.class);
-    static final Pattern ANSWER = Pattern.compile("<answer>(.*?)</answer>", Pattern.DOTALL);
 
     static EmbeddedKafka kafka;
     static KafkaSettings settings;
@@ -84,16 +59,16 @@ class ExternalScorerServiceTest {
     @Order(1)
     void groupsAreScoredByThePythonServer() throws Exception {
         try (PythonServer server = PythonServer.start(0)) {
-            List<SampledGroup> groups = groups("py", 3, "");
-            publish(groups);
+            List<SampledGroup> groups = ScorerFixtures.groups("py", 3, "");
+            ScorerFixtures.publish(settings, groups);
             ScorerConfig config = ScorerConfig.defaults("scorer-py").withConsumerGroup("py")
                     .withRewards("accuracy=1.0,judge=0.5,judge.type=http,judge.url=" + server.url());
             Map<String, ScoredGroup> scored;
             try (ScorerService service = ScorerService.start(settings, config)) {
-                scored = read(Topics.ROLLOUTS_SCORED, keys(groups), SCORED::decode);
+                scored = ScorerFixtures.read(settings, Topics.ROLLOUTS_SCORED, ScorerFixtures.keys(groups), ScorerFixtures.SCORED::decode);
             }
             for (SampledGroup g : groups) {
-                assertJudged(g, scored.get(g.getPrompt().getId()), 0.5);
+                ScorerFixtures.assertJudged(g, scored.get(g.getPrompt().getId()), 0.5);
             }
         }
     }
@@ -105,23 +80,23 @@ class ExternalScorerServiceTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        List<SampledGroup> groups = groups("down", 4, "");
+        List<SampledGroup> groups = ScorerFixtures.groups("down", 4, "");
         ScorerConfig config = ScorerConfig.defaults("scorer-down").withConsumerGroup("down")
                 .withRewards("judge=1.0,judge.type=http,judge.url=http://127.0.0.1:" + port + "/score,judge.retries=5,"
                         + "judge.backoff=100ms,judge.max-backoff=400ms,judge.breaker-open=300ms");
         Map<String, ScoredGroup> scored;
         try (ScorerService service = ScorerService.start(settings, config)) {
-            publish(groups);
+            ScorerFixtures.publish(settings, groups);
             Thread.sleep(1500); // nothing listens yet: every request is refused
             try (PythonServer server = PythonServer.start(port)) {
-                scored = read(Topics.ROLLOUTS_SCORED, keys(groups), SCORED::decode);
+                scored = ScorerFixtures.read(settings, Topics.ROLLOUTS_SCORED, ScorerFixtures.keys(groups), ScorerFixtures.SCORED::decode);
             }
         }
         for (SampledGroup g : groups) {
-            assertJudged(g, scored.get(g.getPrompt().getId()), 1.0);
+            ScorerFixtures.assertJudged(g, scored.get(g.getPrompt().getId()), 1.0);
         }
-        Map<String, DeadLetter> dead = readAll(Topics.dlq(Topics.ROLLOUTS_SAMPLED), DeadLetterPublisher.codec()::decode);
-        for (String k : keys(groups)) {
+        Map<String, DeadLetter> dead = ScorerFixtures.readAll(settings, Topics.dlq(Topics.ROLLOUTS_SAMPLED), DeadLetterPublisher.codec()::decode);
+        for (String k : ScorerFixtures.keys(groups)) {
             assertFalse(dead.containsKey(k), "dead-lettered: " + k + " " + dead.get(k));
         }
     }
@@ -143,23 +118,23 @@ class ExternalScorerServiceTest {
             return FaultServer.Answer.ok("{\"rewards\": [" + "0.25, ".repeat(items - 1) + "0.25]}");
         })) {
             List<SampledGroup> bad = new ArrayList<>();
-            bad.addAll(groups("nan", 1, " BAD-NAN"));
-            bad.addAll(groups("count", 1, " BAD-COUNT"));
-            bad.addAll(groups("text", 1, " BAD-TEXT"));
-            List<SampledGroup> good = groups("after-bad", 2, "");
-            publish(bad);
-            publish(good);
+            bad.addAll(ScorerFixtures.groups("nan", 1, " BAD-NAN"));
+            bad.addAll(ScorerFixtures.groups("count", 1, " BAD-COUNT"));
+            bad.addAll(ScorerFixtures.groups("text", 1, " BAD-TEXT"));
+            List<SampledGroup> good = ScorerFixtures.groups("after-bad", 2, "");
+            ScorerFixtures.publish(settings, bad);
+            ScorerFixtures.publish(settings, good);
             ScorerConfig config = ScorerConfig.defaults("scorer-bad").withConsumerGroup("bad")
                     .withRewards("judge=1.0,judge.type=http,judge.url=" + server.url());
             Map<String, ScoredGroup> scored;
             Map<String, DeadLetter> dead;
             try (ScorerService service = ScorerService.start(settings, config)) {
-                dead = read(Topics.dlq(Topics.ROLLOUTS_SAMPLED), keys(bad), DeadLetterPublisher.codec()::decode);
-                scored = read(Topics.ROLLOUTS_SCORED, keys(good), SCORED::decode);
+                dead = ScorerFixtures.read(settings, Topics.dlq(Topics.ROLLOUTS_SAMPLED), ScorerFixtures.keys(bad), DeadLetterPublisher.codec()::decode);
+                scored = ScorerFixtures.read(settings, Topics.ROLLOUTS_SCORED, ScorerFixtures.keys(good), ScorerFixtures.SCORED::decode);
             }
-            assertReason(dead.get("nan-0"), "rewards[0] is NaN");
-            assertReason(dead.get("count-0"), "1 rewards for 4 completions");
-            assertReason(dead.get("text-0"), "not JSON");
+            ScorerFixtures.assertReason(dead.get("nan-0"), "rewards[0] is NaN");
+            ScorerFixtures.assertReason(dead.get("count-0"), "1 rewards for 4 completions");
+            ScorerFixtures.assertReason(dead.get("text-0"), "not JSON");
             for (SampledGroup g : good) {
                 for (CompletionScore s : scored.get(g.getPrompt().getId()).getScores()) {
                     assertEquals(0.25, s.getComponents().get("judge"), 0.0);
@@ -173,120 +148,22 @@ class ExternalScorerServiceTest {
     void persistentServerErrorsDeadLetterTheGroupWithTheReasonAfterRetries() throws Exception {
         try (FaultServer server = new FaultServer((n, body) -> body.contains("\"group_id\":\"g-e500-")
                 ? FaultServer.Answer.status(500) : FaultServer.Answer.ok("{\"rewards\": [0, 0, 0, 0]}"))) {
-            List<SampledGroup> groups = groups("e500", 2, "");
-            publish(groups);
+            List<SampledGroup> groups = ScorerFixtures.groups("e500", 2, "");
+            ScorerFixtures.publish(settings, groups);
             ScorerConfig config = ScorerConfig.defaults("scorer-500").withConsumerGroup("e500")
                     .withRewards("judge=1.0,judge.type=http,judge.url=" + server.url() + ",judge.retries=1,judge.backoff=10ms,"
                             + "judge.breaker-failures=1000");
             Map<String, DeadLetter> dead;
             try (ScorerService service = ScorerService.start(settings, config)) {
-                dead = read(Topics.dlq(Topics.ROLLOUTS_SAMPLED), keys(groups), DeadLetterPublisher.codec()::decode);
+                dead = ScorerFixtures.read(settings, Topics.dlq(Topics.ROLLOUTS_SAMPLED), ScorerFixtures.keys(groups), DeadLetterPublisher.codec()::decode);
             }
             for (SampledGroup g : groups) {
                 DeadLetter d = dead.get(g.getPrompt().getId());
-                assertReason(d, "HTTP 500");
-                assertReason(d, "unavailable");
+                ScorerFixtures.assertReason(d, "HTTP 500");
+                ScorerFixtures.assertReason(d, "unavailable");
             }
             // each group: 1 + RetryPolicy.DEFAULT's 3 redeliveries, 2 requests each (judge.retries=1)
             assertTrue(server.requests() >= groups.size() * 8, "requests " + server.requests());
         }
-    }
-
-    // ---- helpers
-
-    /** {@code n} groups of 4 arithmetic completions: right, wrong, unformatted, right with spaces. */
-    static List<SampledGroup> groups(String prefix, int n, String promptSuffix) {
-        List<SampledGroup> out = new ArrayList<>();
-        Random rnd = new Random(prefix.hashCode());
-        for (int i = 0; i < n; i++) {
-            TaskInstance p = TaskRegistry.defaults().resolve("arithmetic").sample(rnd);
-            List<Completion> cs = List.of(completion(Answers.format("add", p.answer())), completion(Answers.format("add", p.answer() + "7")),
-                    completion(p.answer()), completion("<think>so</think><answer> " + p.answer() + " </answer>"));
-            String id = prefix + "-" + i;
-            Prompt prompt = Prompt.newBuilder().setId(id).setTask(p.task()).setText(p.text() + promptSuffix)
-                    .setAnswer(p.answer()).setFields(new HashMap<>(p.fields())).build();
-            out.add(SampledGroup.newBuilder().setGroupId("g-" + id).setPrompt(prompt).setPromptTokenIds(List.of(1, 2, 3))
-                    .setPolicyVersion(1).setActorId("test").setCompletions(new ArrayList<>(cs)).build());
-        }
-        return out;
-    }
-
-    static Completion completion(String text) {
-        List<Integer> ids = new ArrayList<>();
-        List<Float> lp = new ArrayList<>();
-        for (int i = 0; i < Math.max(1, text.length() / 3); i++) {
-            ids.add(5 + i % 40);
-            lp.add(-0.7f);
-        }
-        return Completion.newBuilder().setTokenIds(ids).setText(text).setLogProbs(lp).setFinishReason(FinishReason.STOP)
-                .setPromptTokens(3).setPolicyVersion(1).build();
-    }
-
-    /** What the Python example's judge gives: 1 when the last answer tag holds the answer, stripped. */
-    static double judged(String completion, String answer) {
-        Matcher m = ANSWER.matcher(completion);
-        String last = null;
-        while (m.find()) {
-            last = m.group(1);
-        }
-        return last != null && last.strip().equals(answer.strip()) ? 1.0 : 0.0;
-    }
-
-    static void assertJudged(SampledGroup g, ScoredGroup s, double weight) {
-        assertTrue(s != null, "not scored: " + g.getPrompt().getId());
-        assertEquals(g.getGroupId(), s.getGroup().getGroupId());
-        List<Completion> cs = g.getCompletions();
-        double sum = 0;
-        for (int i = 0; i < cs.size(); i++) {
-            CompletionScore sc = s.getScores().get(i);
-            double expected = judged(cs.get(i).getText(), g.getPrompt().getAnswer());
-            sum += expected;
-            assertEquals(expected, sc.getComponents().get("judge"), 0.0, g.getGroupId() + " completion " + i);
-            double accuracy = sc.getComponents().getOrDefault("accuracy", 0.0);
-            assertEquals(accuracy + weight * expected, sc.getTotal(), 1e-12, g.getGroupId() + " total " + i);
-        }
-        assertEquals(2.0, sum, 0.0, "two completions of each group are right");
-    }
-
-    static void assertReason(DeadLetter d, String expected) {
-        assertTrue(d != null, "no dead letter");
-        assertTrue(d.getReason().contains(expected), "reason: " + d.getReason());
-    }
-
-    static List<String> keys(List<SampledGroup> groups) {
-        return groups.stream().map(g -> g.getPrompt().getId()).toList();
-    }
-
-    static void publish(List<SampledGroup> groups) {
-        try (ReactiveProducer producer = ReactiveProducer.create(settings, "test-producer")) {
-            for (SampledGroup g : groups) {
-                producer.send(Topics.ROLLOUTS_SAMPLED, g.getPrompt().getId(), SAMPLED.encode(g)).block(Duration.ofSeconds(30));
-            }
-        }
-    }
-
-    static <V> Map<String, V> read(String topic, List<String> keys, Function<byte[], V> decode) {
-        return TopicReader.readUntil(settings.bootstrapServers(), topic, keys, decode, Duration.ofSeconds(90));
-    }
-
-    /** Everything on the topic now, by key (last wins). */
-    static <V> Map<String, V> readAll(String topic, Function<byte[], V> decode) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        Map<String, V> out = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps);
-            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    out.put(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), decode.apply(r.value()));
-                }
-            }
-        }
-        return out;
     }
 }

@@ -3,14 +3,12 @@ package org.rollstream.reward.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.rollstream.reward.service.ExternalScorerServiceTest.assertReason;
-import static org.rollstream.reward.service.ExternalScorerServiceTest.judged;
-import static org.rollstream.reward.service.ExternalScorerServiceTest.keys;
+import static org.rollstream.reward.service.ScorerFixtures.assertReason;
+import static org.rollstream.reward.service.ScorerFixtures.keys;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -52,7 +50,6 @@ class TopicProtocolTest {
     static void startBroker() {
         kafka = EmbeddedKafka.start(null);
         settings = KafkaSettings.of(kafka.bootstrapServers());
-        ExternalScorerServiceTest.settings = settings; // its helpers publish and read through this
         try (TopicAdmin admin = new TopicAdmin(settings)) {
             admin.ensureTopics(Topics.all(2));
         }
@@ -68,21 +65,21 @@ class TopicProtocolTest {
     @Test
     @Order(1)
     void anExternalProcessScoresThroughTheBridgeAndTheScorerJoinsItsComponent() throws Exception {
-        List<SampledGroup> groups = ExternalScorerServiceTest.groups("topic", 4, "");
+        List<SampledGroup> groups = ScorerFixtures.groups("topic", 4, "");
         ScorerConfig config = ScorerConfig.defaults("scorer-topic").withConsumerGroup("topic")
                 .withRewards("accuracy=1.0,judge=0.5,judge.type=topic,judge.deadline=30s");
         Map<String, ScoredGroup> scored;
         try (ScorerService service = ScorerService.start(settings, config);
              ScoreBridge bridge = ScoreBridge.start(settings, "bridge-judge", "judge", List.of("python3", SCRIPT.toString()),
                      16, Duration.ofSeconds(30))) {
-            ExternalScorerServiceTest.publish(groups);
+            ScorerFixtures.publish(settings, groups);
             scored = read(Topics.ROLLOUTS_SCORED, keys(groups));
             assertTrue(bridge.failure().isEmpty(), () -> bridge.failure().get().toString());
             assertEquals(0, bridge.badLines());
         }
         for (SampledGroup g : groups) {
             ScoredGroup s = scored.get(g.getPrompt().getId());
-            ExternalScorerServiceTest.assertJudged(g, s, 0.5);
+            ScorerFixtures.assertJudged(g, s, 0.5);
             for (int i = 0; i < g.getCompletions().size(); i++) {
                 String text = g.getCompletions().get(i).getText();
                 double think = text.contains("<think>") && text.contains("</think>") ? 1.0 : 0.0;
@@ -116,7 +113,7 @@ class TopicProtocolTest {
         Map<String, ScoredGroup> scored;
         Map<String, DeadLetter> dead;
         try (ScorerService service = ScorerService.start(settings, config)) {
-            ExternalScorerServiceTest.publish(List.of(early, noStyle, failed, nan, count, late, never));
+            ScorerFixtures.publish(settings, List.of(early, noStyle, failed, nan, count, late, never));
             Thread.sleep(2500); // "late" misses its first deadline and waits for its redelivery
             partial(late, "{\"group_id\": \"%s\", \"component\": \"judge\", \"rewards\": [0.25, 0.25, 0.25, 0.75]}");
             scored = read(Topics.ROLLOUTS_SCORED, keys(List.of(early, noStyle, late)));
@@ -154,7 +151,7 @@ class TopicProtocolTest {
                 .withRewards("accuracy=1.0,judge=1.0,judge.type=topic,judge.deadline=300ms,judge.missing=dead-letter");
         Map<String, DeadLetter> dead;
         try (ScorerService service = ScorerService.start(settings, config)) {
-            ExternalScorerServiceTest.publish(List.of(strict));
+            ScorerFixtures.publish(settings, List.of(strict));
             dead = TopicReader.readUntil(settings.bootstrapServers(), Topics.dlq(Topics.ROLLOUTS_SAMPLED),
                     keys(List.of(strict)), DeadLetterPublisher.codec()::decode, Duration.ofSeconds(60));
         }
@@ -162,7 +159,7 @@ class TopicProtocolTest {
     }
 
     static SampledGroup one(String prefix) {
-        return ExternalScorerServiceTest.groups(prefix, 1, "").get(0);
+        return ScorerFixtures.groups(prefix, 1, "").get(0);
     }
 
     static void partial(SampledGroup g, String jsonFormat) {
