@@ -31,17 +31,21 @@ import org.slf4j.LoggerFactory;
  * <p>Configured as {@code judge=0.5,judge.type=http,judge.url=http://host:8000/score} plus options:
  * <ul>
  *   <li>{@code format} rollstream | openrlhf (default rollstream);</li>
- *   <li>{@code timeout} per request (default 30s); {@code retries} after the first request (default 3);
+ *   <li>{@code timeout} per request (default 30s); {@code retries} after the first request (default 5);
  *       {@code backoff} first wait, doubled per retry with full jitter up to {@code max-backoff}
  *       (default 200ms and 5s);</li>
+ *   <li>{@code patience}: how long one group may spend retrying and waiting for an open circuit's
+ *       probe before it is handed back (default 60s);</li>
  *   <li>{@code concurrency} requests in flight at most (default 8); a group waits up to {@code timeout}
  *       for a slot;</li>
  *   <li>{@code breaker-failures} failed requests in a row that open the circuit (default 5) and
- *       {@code breaker-open} how long it stays open before one probe (default 10s).</li>
+ *       {@code breaker-open} how long it stays open before one probe (default 10s). While it is open,
+ *       groups wait for the probe (within their patience) instead of failing, so an endpoint that is
+ *       down for a while stalls the scorer (backpressure) rather than spending every group's retries.</li>
  * </ul>
  *
  * <p>Contract. A timeout, a connection failure, 5xx, 408 or 429 is retried within the call; when the
- * retries are spent, or the circuit is open, or no slot frees up, the call throws
+ * retries or the patience are spent, or no slot frees up, the call throws
  * {@link RewardUnavailableException} and the scorer service delivers the group again later (then
  * dead-letters it). Any other 4xx, or a 2xx answer that is not usable (not JSON, the wrong number of
  * rewards, NaN), throws {@link RewardException} at once: the group is dead-lettered with the reason.
@@ -51,7 +55,9 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
     public static final String TYPE = "http";
     private static final Logger log = LoggerFactory.getLogger(HttpReward.class);
     private static final Set<String> OPTIONS = Set.of("url", "format", "timeout", "retries", "backoff", "max-backoff",
-            "concurrency", "breaker-failures", "breaker-open");
+            "patience", "concurrency", "breaker-failures", "breaker-open");
+    /** How often a caller waiting for a half-open probe looks again. */
+    private static final long OPEN_POLL_MS = 50;
 
     private final String name;
     private final URI url;
@@ -60,6 +66,7 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
     private final int retries;
     private final Duration backoff;
     private final Duration maxBackoff;
+    private final Duration patience;
     private final int concurrency;
     private final Semaphore slots;
     private final CircuitBreaker breaker;
@@ -85,12 +92,13 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
         this.protocol = new HttpRewardProtocol(o.choice("format", HttpRewardProtocol.ROLLSTREAM,
                 HttpRewardProtocol.ROLLSTREAM, HttpRewardProtocol.OPENRLHF), name);
         this.timeout = o.duration("timeout", Duration.ofSeconds(30), false);
-        this.retries = o.integer("retries", 3, 0);
+        this.retries = o.integer("retries", 5, 0);
         this.backoff = o.duration("backoff", Duration.ofMillis(200), true);
         this.maxBackoff = o.duration("max-backoff", Duration.ofSeconds(5), true);
         if (maxBackoff.compareTo(backoff) < 0) {
             throw new IllegalArgumentException("reward '" + name + "' needs backoff <= max-backoff");
         }
+        this.patience = o.duration("patience", Duration.ofSeconds(60), true);
         this.concurrency = o.integer("concurrency", 8, 1);
         this.slots = new Semaphore(concurrency, true);
         this.breaker = new CircuitBreaker(o.integer("breaker-failures", 5, 1), o.duration("breaker-open", Duration.ofSeconds(10), false), time);
@@ -140,14 +148,19 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
     private List<ComponentScore> post(byte[] body, int expected) {
         String last = "no request sent";
         Throwable lastCause = null;
-        for (int attempt = 0; attempt <= retries; attempt++) {
-            if (attempt > 0) {
-                stats.retries.incrementAndGet();
-                sleepBackoff(attempt);
-            }
+        long deadline = time.nanoseconds() + patience.toNanos();
+        int failed = 0;
+        while (true) {
             if (!breaker.tryAcquire()) {
-                stats.rejectedOpen.incrementAndGet();
-                throw unavailable("circuit open for another " + breaker.remainingOpen().toMillis() + " ms after repeated failures; last: " + last, lastCause);
+                // open (or another caller is probing): wait for the probe rather than burn the group's retries
+                long waitMs = Math.max(OPEN_POLL_MS, breaker.remainingOpen().toMillis());
+                if (time.nanoseconds() + waitMs * 1_000_000 - deadline > 0) {
+                    stats.rejectedOpen.incrementAndGet();
+                    throw unavailable("circuit open for another " + breaker.remainingOpen().toMillis()
+                            + " ms after repeated failures, beyond the patience of " + patience.toMillis() + " ms; last: " + last, lastCause);
+                }
+                sleep(waitMs);
+                continue;
             }
             HttpRequest req = HttpRequest.newBuilder(url).timeout(timeout).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
@@ -161,12 +174,18 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
                 breaker.onFailure();
                 last = "no answer within " + timeout.toMillis() + " ms";
                 lastCause = e;
+                if (!backOff(++failed, deadline)) {
+                    break;
+                }
                 continue;
             } catch (IOException e) {
                 stats.connectErrors.incrementAndGet();
                 breaker.onFailure();
                 last = (e instanceof ConnectException ? "cannot connect to " + url : e.toString());
                 lastCause = e;
+                if (!backOff(++failed, deadline)) {
+                    break;
+                }
                 continue;
             } catch (InterruptedException e) {
                 breaker.release();
@@ -180,6 +199,9 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
                 breaker.onFailure();
                 last = "HTTP " + status + " " + HttpRewardProtocol.excerpt(resp.body());
                 lastCause = null;
+                if (!backOff(++failed, deadline)) {
+                    break;
+                }
                 continue;
             }
             breaker.onSuccess(); // it answered: the endpoint is up, whatever it said
@@ -199,18 +221,34 @@ public final class HttpReward implements GroupRewardFunction, AutoCloseable {
                 throw new RewardException(name, "bad answer from " + url + ": " + e.getMessage(), null);
             }
         }
-        throw unavailable((retries + 1) + " requests failed; last: " + last, lastCause);
+        throw unavailable(failed + " requests failed; last: " + last, lastCause);
     }
 
-    /** Full jitter: a uniform wait in [0, min(max, backoff·2^(n-1))], so retrying scorers do not march in step. */
-    private void sleepBackoff(int attempt) {
-        long cap = backoff.toMillis() << Math.min(attempt - 1, 20);
-        long ms = ThreadLocalRandom.current().nextLong(Math.min(cap, maxBackoff.toMillis()) + 1);
+    /**
+     * After the {@code failed}-th failed request: waits before the next one and returns true, or
+     * returns false when the retries or the patience are spent. Full jitter: a uniform wait in
+     * [0, min(max-backoff, backoff·2^(n-1))], so retrying scorers do not march in step.
+     */
+    private boolean backOff(int failed, long deadline) {
+        if (failed > retries) {
+            return false;
+        }
+        long cap = Math.min(backoff.toMillis() << Math.min(failed - 1, 20), maxBackoff.toMillis());
+        long ms = ThreadLocalRandom.current().nextLong(cap + 1);
+        if (time.nanoseconds() + ms * 1_000_000 - deadline > 0) {
+            return false;
+        }
+        stats.retries.incrementAndGet();
+        sleep(ms);
+        return true;
+    }
+
+    private void sleep(long ms) {
         try {
             time.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw unavailable("interrupted while backing off", e);
+            throw unavailable("interrupted while waiting", e);
         }
     }
 

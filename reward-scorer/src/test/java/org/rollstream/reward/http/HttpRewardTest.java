@@ -156,26 +156,29 @@ class HttpRewardTest {
     }
 
     @Test
-    void theCircuitClosesAgainOnceAProbeSucceeds() throws Exception {
+    void whileTheCircuitIsOpenAGroupWaitsForTheProbeAndIsScoredWhenItSucceeds() throws Exception {
         try (FaultServer server = new FaultServer((n, body) -> n <= 2 ? FaultServer.Answer.status(500)
                 : FaultServer.Answer.ok("{\"rewards\": [1, 1, 1, 1]}"))) {
-            HttpReward judge = http(server.url(), "retries", "0", "breaker-failures", "2", "breaker-open", "200ms");
+            HttpReward judge = http(server.url(), "retries", "0", "breaker-failures", "2", "breaker-open", "300ms");
             assertThrows(RewardUnavailableException.class, () -> judge.scoreGroup(group("g-1")));
             assertThrows(RewardUnavailableException.class, () -> judge.scoreGroup(group("g-2")));
-            // open now; once 200 ms have passed one probe goes out, succeeds and closes the circuit
-            List<ComponentScore> ok = null;
-            for (int i = 0; i < 200 && ok == null; i++) {
-                try {
-                    ok = judge.scoreGroup(group("g-3"));
-                } catch (RewardUnavailableException e) {
-                    assertTrue(e.getMessage().contains("circuit open"), e.getMessage());
-                    Thread.sleep(20);
-                }
-            }
-            assertEquals(4, ok.size());
+            // open now: the next group waits for the probe (within its patience), which succeeds and closes the circuit
+            assertEquals(4, judge.scoreGroup(group("g-3")).size());
             assertEquals(3, server.requests());
             judge.scoreGroup(group("g-4"));
             assertEquals(4, server.requests());
+            assertEquals(0, judge.stats().rejectedOpen());
+        }
+    }
+
+    @Test
+    void withNoPatienceAnOpenCircuitRefusesAtOnce() throws Exception {
+        try (FaultServer server = new FaultServer((n, body) -> FaultServer.Answer.status(500))) {
+            HttpReward judge = http(server.url(), "retries", "0", "breaker-failures", "1", "breaker-open", "1m", "patience", "0s");
+            assertThrows(RewardUnavailableException.class, () -> judge.scoreGroup(group("g-1")));
+            RewardUnavailableException e = assertThrows(RewardUnavailableException.class, () -> judge.scoreGroup(group("g-2")));
+            assertTrue(e.getMessage().contains("circuit open"), e.getMessage());
+            assertEquals(1, server.requests());
         }
     }
 

@@ -82,12 +82,13 @@ class ExternalScorerServiceTest {
         }
         List<SampledGroup> groups = ScorerFixtures.groups("down", 4, "");
         ScorerConfig config = ScorerConfig.defaults("scorer-down").withConsumerGroup("down")
-                .withRewards("judge=1.0,judge.type=http,judge.url=http://127.0.0.1:" + port + "/score,judge.retries=5,"
-                        + "judge.backoff=100ms,judge.max-backoff=400ms,judge.breaker-open=300ms");
+                .withRewards("judge=1.0,judge.type=http,judge.url=http://127.0.0.1:" + port + "/score"); // default retries, breaker, patience
         Map<String, ScoredGroup> scored;
         try (ScorerService service = ScorerService.start(settings, config)) {
             ScorerFixtures.publish(settings, groups);
-            Thread.sleep(1500); // nothing listens yet: every request is refused
+            // nothing listens for longer than the consumer's redelivery budget (1 + 2 + 4 s): every request is
+            // refused, the circuit opens and the groups wait for its probe instead of being handed back
+            Thread.sleep(9000);
             try (PythonServer server = PythonServer.start(port)) {
                 scored = ScorerFixtures.read(settings, Topics.ROLLOUTS_SCORED, ScorerFixtures.keys(groups), ScorerFixtures.SCORED::decode);
             }
