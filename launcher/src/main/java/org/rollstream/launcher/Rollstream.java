@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 LearnerCommand.class,
                 ReplayCommand.class,
                 InspectCommand.class,
+                SchemasCommand.class,
+                ScoreBridgeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class
         })

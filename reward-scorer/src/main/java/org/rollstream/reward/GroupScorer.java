@@ -1,6 +1,5 @@
 package org.rollstream.reward;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** Scores the G completions of one prompt and derives their advantages: the pure core of the scorer service. */
@@ -40,12 +39,12 @@ public final class GroupScorer {
         return ScorerInfo.of(reward, advantages);
     }
 
-    /** @throws RewardException when any completion's reward fails; the group should go to the dead-letter topic */
+    /**
+     * @throws RewardException            when any completion's reward fails; the group should go to the dead-letter topic
+     * @throws RewardUnavailableException when an external reward cannot answer now; the group should be retried later
+     */
     public GroupScore score(List<RewardInput> completions) {
-        List<RewardScore> scores = new ArrayList<>(completions.size());
-        for (RewardInput in : completions) {
-            scores.add(reward.score(in));
-        }
+        List<RewardScore> scores = reward.scoreGroup(completions);
         double[] totals = scores.stream().mapToDouble(RewardScore::total).toArray();
         return new GroupScore(scores, advantages.compute(totals));
     }

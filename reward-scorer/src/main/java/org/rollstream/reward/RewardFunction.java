@@ -6,7 +6,9 @@ import java.util.Map;
  * A reward for one completion. Implementations are discovered with {@link java.util.ServiceLoader}
  * (list them in {@code META-INF/services/org.rollstream.reward.RewardFunction}) and need a public
  * no-argument constructor. They must be pure and thread-safe. Throwing is allowed and is never
- * turned into a zero: {@link CompositeReward} reports it as a {@link RewardException}.
+ * turned into a zero: {@link CompositeReward} reports it as a {@link RewardException}. Rewards that
+ * score a whole group in one call (HTTP endpoints, reward models, topic components) implement
+ * {@link GroupRewardFunction}.
  */
 public interface RewardFunction {
 

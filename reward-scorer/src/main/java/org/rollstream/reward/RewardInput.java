@@ -19,9 +19,13 @@ import java.util.Optional;
  * @param finishReason     STOP, LENGTH (truncated) or UNKNOWN
  * @param maxNewTokens     the sampling limit; 0 when unknown
  * @param targetLanguage   a Unicode script name ({@code LATIN}) or language code ({@code en}); empty when not set
+ * @param groupId          the sampled group this completion belongs to; empty outside the scorer service
+ * @param metadata         context for external scorers (prompt id, dataset, policy version, completion index);
+ *                         copied, unmodifiable, never read by the built-in rewards
  */
 public record RewardInput(String task, String prompt, String answer, Map<String, String> fields, String completion,
-                          int completionTokens, FinishReason finishReason, int maxNewTokens, String targetLanguage) {
+                          int completionTokens, FinishReason finishReason, int maxNewTokens, String targetLanguage,
+                          String groupId, Map<String, String> metadata) {
 
     public RewardInput {
         Objects.requireNonNull(task, "task");
@@ -31,9 +35,17 @@ public record RewardInput(String task, String prompt, String answer, Map<String,
         fields = fields == null ? Map.of() : Map.copyOf(fields);
         finishReason = finishReason == null ? FinishReason.UNKNOWN : finishReason;
         targetLanguage = targetLanguage == null ? "" : targetLanguage.strip();
+        groupId = groupId == null ? "" : groupId;
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
         if (completionTokens < 0 || maxNewTokens < 0) {
             throw new IllegalArgumentException("token counts must be non-negative");
         }
+    }
+
+    /** Without group id and metadata, as before they existed. */
+    public RewardInput(String task, String prompt, String answer, Map<String, String> fields, String completion,
+                       int completionTokens, FinishReason finishReason, int maxNewTokens, String targetLanguage) {
+        this(task, prompt, answer, fields, completion, completionTokens, finishReason, maxNewTokens, targetLanguage, "", Map.of());
     }
 
     public Optional<String> language() {
@@ -64,6 +76,8 @@ public record RewardInput(String task, String prompt, String answer, Map<String,
         private FinishReason finishReason = FinishReason.UNKNOWN;
         private int maxNewTokens;
         private String targetLanguage = "";
+        private String groupId = "";
+        private Map<String, String> metadata = Map.of();
 
         public Builder task(String v) { task = v; return this; }
         public Builder prompt(String v) { prompt = v; return this; }
@@ -74,9 +88,12 @@ public record RewardInput(String task, String prompt, String answer, Map<String,
         public Builder finishReason(FinishReason v) { finishReason = v; return this; }
         public Builder maxNewTokens(int v) { maxNewTokens = v; return this; }
         public Builder targetLanguage(String v) { targetLanguage = v; return this; }
+        public Builder groupId(String v) { groupId = v; return this; }
+        public Builder metadata(Map<String, String> v) { metadata = v; return this; }
 
         public RewardInput build() {
-            return new RewardInput(task, prompt, answer, fields, completion, completionTokens, finishReason, maxNewTokens, targetLanguage);
+            return new RewardInput(task, prompt, answer, fields, completion, completionTokens, finishReason, maxNewTokens, targetLanguage,
+                    groupId, metadata);
         }
     }
 }

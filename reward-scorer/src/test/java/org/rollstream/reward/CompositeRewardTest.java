@@ -37,7 +37,8 @@ class CompositeRewardTest {
     void unknownNameListsTheAvailableOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new CompositeReward(RewardConfig.parse("accuracy=1,reflection=0.5")));
-        assertEquals("unknown reward 'reflection'; available: accuracy, format, language, length", e.getMessage());
+        assertEquals("unknown reward 'reflection'; available: accuracy, format, language, length, "
+                + "or an external reward: reflection.type=http|onnx|topic", e.getMessage());
     }
 
     @Test

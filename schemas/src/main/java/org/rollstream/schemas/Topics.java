@@ -17,6 +17,8 @@ public final class Topics {
     public static final String METRICS = "metrics";
     /** Per learner step: which groups were trained, which prompts were dropped and why. */
     public static final String LEARNER_AUDIT = "learner.audit";
+    /** Reward components written by external scorers (topic protocol), keyed by group id: {@code PartialReward}. */
+    public static final String REWARDS_PARTIAL = "rewards.partial";
 
     /** Rollout groups carry G completions of up to thousands of tokens each. */
     public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -57,7 +59,9 @@ public final class Topics {
         specs.add(new TopicSpec(METRICS, 1, Map.of()));
         // the exactly-once audit trail: kept until deleted by hand, one partition so it reads in order
         specs.add(new TopicSpec(LEARNER_AUDIT, 1, Map.of("retention.ms", "-1")));
-        for (String t : List.of(PROMPTS, ROLLOUTS_SAMPLED, ROLLOUTS_SCORED, POLICY_VERSIONS, SFT_SAMPLES, METRICS)) {
+        // read whole by every scorer instance, which joins what it waits for; an hour covers any redelivery
+        specs.add(new TopicSpec(REWARDS_PARTIAL, partitions, Map.of("retention.ms", Long.toString(3_600_000L))));
+        for (String t : List.of(PROMPTS, ROLLOUTS_SAMPLED, ROLLOUTS_SCORED, POLICY_VERSIONS, SFT_SAMPLES, METRICS, REWARDS_PARTIAL)) {
             specs.add(new TopicSpec(dlq(t), 1, Map.of("max.message.bytes", maxBytes, "retention.ms", "-1")));
         }
         return List.copyOf(specs);

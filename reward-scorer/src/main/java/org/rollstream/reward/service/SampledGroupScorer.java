@@ -12,7 +12,9 @@ import org.rollstream.reward.GroupScorer;
 import org.rollstream.reward.GroupScorer.GroupScore;
 import org.rollstream.reward.RewardException;
 import org.rollstream.reward.RewardInput;
+import org.rollstream.reward.RewardFunctions;
 import org.rollstream.reward.RewardScore;
+import org.rollstream.reward.topic.ComponentJoin;
 import org.rollstream.reward.ScorerInfo;
 import org.rollstream.schemas.records.Completion;
 import org.rollstream.schemas.records.CompletionScore;
@@ -30,15 +32,33 @@ final class SampledGroupScorer {
     private final ScorerConfig config;
     private final ScorerIdentity identity;
 
+    private final CompositeReward reward; // external rewards: held to be closed
+
     SampledGroupScorer(ScorerConfig config, TaskRegistry tasks) {
+        this(config, tasks, null);
+    }
+
+    /** @param join where topic-protocol components arrive; null when no reward is of type topic */
+    SampledGroupScorer(ScorerConfig config, TaskRegistry tasks, ComponentJoin join) {
         this.config = config;
         this.check = new GroupCheck(tasks, config.groupSize());
-        this.scorer = new GroupScorer(new CompositeReward(config.rewards()), new GroupAdvantages(config.advantageMode(), GroupAdvantages.DEFAULT_EPS));
+        this.reward = new CompositeReward(config.rewards(), RewardFunctions.discover().values(), join);
+        this.scorer = new GroupScorer(reward, new GroupAdvantages(config.advantageMode(), GroupAdvantages.DEFAULT_EPS));
         ScorerInfo info = scorer.info();
         // the budget and language change what the rewards return, so they belong to the stamp too
         String stamp = info.config() + ";maxNewTokens=" + config.maxNewTokens()
                 + (config.targetLanguage().isEmpty() ? "" : ";language=" + config.targetLanguage());
         this.identity = ScorerIdentity.newBuilder().setName(info.name()).setVersion(info.version()).setConfig(stamp).build();
+    }
+
+    /** True when a reward component comes over the topic protocol. */
+    boolean awaitsTopic() {
+        return reward.awaitsTopic();
+    }
+
+    /** Releases external rewards' clients and sessions. */
+    void close() {
+        reward.close();
     }
 
     ScorerIdentity identity() {
@@ -55,10 +75,12 @@ final class SampledGroupScorer {
         Prompt p = group.getPrompt();
         RewardInput.Builder problem = RewardInput.builder()
                 .task(p.getTask().toString()).prompt(p.getText().toString()).answer(p.getAnswer().toString())
-                .fields(strings(p.getFields())).maxNewTokens(config.maxNewTokens()).targetLanguage(config.targetLanguage());
+                .fields(strings(p.getFields())).maxNewTokens(config.maxNewTokens()).targetLanguage(config.targetLanguage())
+                .groupId(group.getGroupId().toString());
+        int index = 0; // metadata: what external scorers may want beyond the text
         List<RewardInput> inputs = new ArrayList<>(group.getCompletions().size());
         for (Completion c : group.getCompletions()) {
-            inputs.add(problem.completion(c.getText().toString()).completionTokens(c.getTokenIds().size())
+            inputs.add(problem.metadata(ExternalMetadata.of(group, index++)).completion(c.getText().toString()).completionTokens(c.getTokenIds().size())
                     .finishReason(FinishReason.parse(c.getFinishReason() == null ? null : c.getFinishReason().name()))
                     .build());
         }

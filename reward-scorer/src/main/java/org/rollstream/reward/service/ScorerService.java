@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.rollstream.reward.RewardException;
+import org.rollstream.reward.topic.ComponentJoin;
 import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
@@ -16,6 +17,7 @@ import org.rollstream.transport.ReactiveConsumer;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.Received;
 import org.rollstream.transport.errors.BadRecordException;
+import org.rollstream.transport.errors.RetriableRecordException;
 import org.rollstream.transport.time.Time;
 import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
@@ -52,6 +54,8 @@ public final class ScorerService implements AutoCloseable {
     private static final Duration CONSUMER_DRAIN = Duration.ofSeconds(10);
     /** The default bound of {@link #close()}. */
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
+    /** How far back a starting scorer reads rewards.partial, so redelivered groups find their components. */
+    private static final Duration PARTIALS_LOOKBACK = Duration.ofMinutes(10);
 
     private final ScorerConfig config;
     private final SampledGroupScorer scorer;
@@ -64,18 +68,23 @@ public final class ScorerService implements AutoCloseable {
     private volatile Disposable subscription;
     private boolean stopped; // guarded by this
     private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
+    // external rewards: components joined from rewards.partial; null when none is configured
+    private final PartialRewardFeed partials;
 
     private ScorerService(KafkaSettings settings, ScorerConfig config) {
         this.config = config;
-        this.scorer = new SampledGroupScorer(config, TaskRegistry.defaults());
+        ComponentJoin join = ComponentJoin.defaults();
+        this.scorer = new SampledGroupScorer(config, TaskRegistry.defaults(), join);
         this.producer = ReactiveProducer.create(settings, config.instanceId());
         this.deadLetters = new DeadLetterPublisher(settings, producer, config.instanceId());
         this.consumer = ReactiveConsumer.builder(settings, config.consumerGroup(), SAMPLED::decode)
                 .topics(Topics.ROLLOUTS_SAMPLED).deadLetters(deadLetters).clientId(config.instanceId())
                 .maxBuffered(2 * CONCURRENCY).closeTimeout(CONSUMER_DRAIN).build();
         this.stats.consumer = consumer.stats();
-        // a reward may be slow (external scorers): keep it off Reactor's parallel workers
+        // a reward may be slow (external scorers block on I/O): keep it off Reactor's parallel workers
         this.scoring = Schedulers.newBoundedElastic(CONCURRENCY, 4 * CONCURRENCY, "rollstream-scorer-" + config.instanceId(), 60, true);
+        this.partials = scorer.awaitsTopic()
+                ? PartialRewardFeed.start(settings, config.instanceId(), join, deadLetters, PARTIALS_LOOKBACK) : null;
     }
 
     /**
@@ -97,8 +106,17 @@ public final class ScorerService implements AutoCloseable {
         return Mono.fromCallable(() -> scorer.score(r.value()))
                 .subscribeOn(scoring)
                 .flatMap(scored -> publish(r, scored))
-                .onErrorResume(e -> e instanceof BadRecordException || e instanceof RewardException
+                .onErrorResume(e -> e instanceof RetriableRecordException ? retryLater(r, e)
+                        : e instanceof BadRecordException || e instanceof RewardException
                         ? deadLetter(r, e) : fatal(r, e));
+    }
+
+    /** An external reward cannot answer now: the consumer delivers the group again after a backoff, then dead-letters it. */
+    private Mono<Void> retryLater(Received<SampledGroup> r, Throwable e) {
+        log.warn("{} (key {}, delivery {}) not scored now; delivered again after a backoff, dead-lettered after the last retry: {}",
+                r, r.key(), r.delivery(), e.getMessage());
+        r.nack(e);
+        return Mono.empty();
     }
 
     private Mono<Void> publish(Received<SampledGroup> r, ScoredGroup scored) {
@@ -164,6 +182,10 @@ public final class ScorerService implements AutoCloseable {
         if (s != null) {
             s.dispose();
         }
+        if (partials != null) {
+            partials.close();
+        }
+        scorer.close();
         clean &= Bounded.run(who + " producer close", producer::close, timer);
         scoring.dispose();
         log.info("{} stopped{}: {}", who, clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);

@@ -4,6 +4,7 @@ import java.util.List;
 import org.apache.avro.Schema;
 import org.rollstream.schemas.records.DeadLetter;
 import org.rollstream.schemas.records.MetricEvent;
+import org.rollstream.schemas.records.PartialReward;
 import org.rollstream.schemas.records.PolicyVersion;
 import org.rollstream.schemas.records.Prompt;
 import org.rollstream.schemas.records.SampledGroup;
@@ -19,6 +20,6 @@ final class CurrentSchemas {
     static List<Schema> all() {
         return List.of(Prompt.getClassSchema(), SampledGroup.getClassSchema(), ScoredGroup.getClassSchema(),
                 PolicyVersion.getClassSchema(), SftSample.getClassSchema(), MetricEvent.getClassSchema(),
-                DeadLetter.getClassSchema(), StepAudit.getClassSchema());
+                DeadLetter.getClassSchema(), StepAudit.getClassSchema(), PartialReward.getClassSchema());
     }
 }
