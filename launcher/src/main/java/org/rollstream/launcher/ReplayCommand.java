@@ -38,7 +38,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--exact", description = "Accept only bit-identical values (the deterministic mode's promise for a run trained with as many threads).")
     boolean exact;
 
-    @Option(names = "--tolerance", paramLabel = "REL", description = "Relative tolerance when values are not bit-identical (default: ${DEFAULT-VALUE}).", defaultValue = "1e-3")
+    @Option(names = "--tolerance", paramLabel = "REL", description = "Relative tolerance when values are not bit-identical (default: ${DEFAULT-VALUE}).", defaultValue = "1e-4")
     double tolerance;
 
     @Option(names = "--learning-rate", paramLabel = "LR", description = "What-if: replay with this learning rate instead of the run's.")
