@@ -2,12 +2,18 @@ package org.rollstream.launcher;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import org.rollstream.learner.grpo.GrpoConfig;
 import org.rollstream.learner.replay.ReplayException;
 import org.rollstream.learner.replay.ReplayReport;
 import org.rollstream.learner.replay.StepReplayer;
+import org.rollstream.schemas.Topics;
+import org.rollstream.schemas.records.ScoredGroup;
+import org.rollstream.schemas.serde.AvroCodec;
+import org.rollstream.schemas.serde.RecordDecodeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,8 +34,11 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--run-dir", required = true, paramLabel = "DIR", description = "The run's directory (checkpoints, metrics.csv; and kafka/ without --bootstrap-servers).")
     Path runDir;
 
-    @Option(names = "--steps", required = true, paramLabel = "A..B", description = "Learner steps to re-execute (1 = the first GRPO step), e.g. 5..8 or 7.")
+    @Option(names = "--steps", paramLabel = "A..B", description = "Learner steps to re-execute (1 = the first GRPO step), e.g. 5..8 or 7.")
     String steps;
+
+    @Mixin
+    TopicRange scored;
 
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
             description = "libtorch intra-op threads; 1 (default) is the deterministic CPU mode. Bit-identity needs the run's own thread count.")
@@ -55,7 +64,13 @@ final class ReplayCommand implements Callable<Integer> {
         if (!Files.isDirectory(runDir)) {
             throw new UsageException("run directory " + runDir + " does not exist");
         }
-        long[] r = RunLog.range(steps, "--steps");
+        boolean byRange = scored.partition != null || scored.fromOffset != null || scored.toOffset != null
+                || scored.fromTime != null || scored.toTime != null;
+        if ((steps == null) == !byRange) {
+            throw new UsageException("give either --steps A..B or a range of rollouts.scored (--partition, --from-offset, "
+                    + "--to-offset, --from-time, --to-time), not both or neither");
+        }
+        long[] r = steps == null ? null : RunLog.range(steps, "--steps");
         if (threads < 1) {
             throw new UsageException("--threads must be at least 1, got " + threads);
         }
@@ -78,6 +93,19 @@ final class ReplayCommand implements Callable<Integer> {
         ReplayReport.Tolerance tol = exact ? ReplayReport.Tolerance.EXACT
                 : new ReplayReport.Tolerance(tolerance, DEFAULT_ABSOLUTE, false);
         try (KafkaOptions.Cluster cluster = RunLog.open(kafka, runDir, "replay")) {
+            if (r == null) { // the steps that trained the groups of the range
+                Set<String> ids = new HashSet<>();
+                AvroCodec<ScoredGroup> codec = AvroCodec.of(ScoredGroup.class);
+                scored.read(cluster.settings(), Topics.ROLLOUTS_SCORED, rec -> {
+                    try {
+                        ids.add(codec.decode(rec.value()).getGroup().getGroupId().toString());
+                    } catch (RecordDecodeException e) {
+                        // not a group: nothing was trained on it
+                    }
+                });
+                r = StepReplayer.stepsTraining(runDir, cluster.settings(), ids);
+                System.out.printf("the range of rollouts.scored holds %d groups, trained by steps %d..%d%n", ids.size(), r[0], r[1]);
+            }
             ReplayReport report = StepReplayer.replay(runDir, cluster.settings(),
                     new StepReplayer.Options(r[0], r[1], threads, override, tol));
             report.print(System.out);

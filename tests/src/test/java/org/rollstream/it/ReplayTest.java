@@ -6,11 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -19,18 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.rollstream.actor.ActorConfig;
-import org.rollstream.launcher.LocalRun;
-import org.rollstream.launcher.Rollstream;
-import org.rollstream.learner.ColdStart;
-import org.rollstream.learner.LearnerConfig;
-import org.rollstream.learner.LearnerService;
 import org.rollstream.learner.grpo.GrpoConfig;
 import org.rollstream.learner.replay.ReplayException;
 import org.rollstream.learner.replay.ReplayReport;
 import org.rollstream.learner.replay.StepReplayer;
-import org.rollstream.policy.ModelSpec;
-import org.rollstream.reward.service.ScorerConfig;
 import org.rollstream.transport.KafkaSettings;
 
 /**
@@ -38,45 +25,20 @@ import org.rollstream.transport.KafkaSettings;
  * bit in the deterministic mode (the run and the replay each with one libtorch thread); a what-if replay
  * with another learning rate does not; and missing inputs are clear errors with exit code 2.
  *
- * <p>The run: tiny model, no cold start, B = 4 groups of 4, 4 steps, a checkpoint every 2 steps (kept:
- * steps 2 and 4), so steps 3..4 replay from the step-2 checkpoint and steps 1..2 have none left.
+ * <p>The run ({@link RecordedRun}): a checkpoint every 2 steps of 4 (kept: steps 2 and 4),
+ * so steps 3..4 replay from the step-2 checkpoint and steps 1..2 have none left.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ReplayTest {
-    static final int B = 4;
-    static final int STEPS = 4;
+    static final int B = RecordedRun.B;
 
     @TempDir
     static Path dir;
     static Path runDir;
-    static LearnerService.Summary summary;
-
-    static LearnerConfig config(Path runDir) {
-        // dynamic sampling off: an untrained model scores 0 everywhere, and every group must still count
-        GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(B).maxStaleness(1).klBeta(0.02).dynamicSampling(false)
-                .learningRate(1e-3).build();
-        return new LearnerConfig(runDir, "replay", "policy-replay", ModelSpec.preset("tiny"), "arithmetic", 3,
-                ColdStart.none(), grpo, STEPS, 100, 10, 2, 16, 60_000, null, null);
-    }
 
     @BeforeAll
     static void record(KafkaSettings kafka) {
-        runDir = dir.resolve("run");
-        // an untrained model is never accurate; the overlong penalty (-1 when cut off at 16 tokens, 0 when it
-        // stopped early) gives its groups differing rewards, so steps have real advantages and gradients
-        ActorConfig actor = ActorConfig.defaults("replay-actor").withPolicyName("policy-replay")
-                .withSampling(4, 1.0f, 1.0f, 16).withPromptsPerBatch(4).withSeed(5);
-        Engine.getInstance();
-        int threads = JniUtils.getNumThreads();
-        JniUtils.setNumThreads(1); // the run in the deterministic mode too: bit-identity needs equal thread counts
-        try {
-            summary = LocalRun.run(kafka, config(runDir), actor, 1,
-                    ScorerConfig.defaults("replay-scorer").withMaxNewTokens(16)
-                            .withRewards("accuracy=1.0,format=0.1,length=1.0"), 4, null, null, false).learner();
-        } finally {
-            JniUtils.setNumThreads(threads);
-        }
-        assertEquals(STEPS, summary.steps());
+        runDir = RecordedRun.get(kafka);
     }
 
     private static StepReplayer.Options options(long from, long to, int threads, UnaryOperator<GrpoConfig> override,
@@ -126,12 +88,12 @@ class ReplayTest {
 
     @Test
     void theCommandPrintsATableAndAVerdict(KafkaSettings kafka) {
-        Outcome ok = cli("replay", "--bootstrap-servers", kafka.bootstrapServers(), "--run-dir", runDir.toString(),
+        RecordedRun.Outcome ok = cli("replay", "--bootstrap-servers", kafka.bootstrapServers(), "--run-dir", runDir.toString(),
                 "--steps", "3..4", "--exact");
         assertEquals(0, ok.code(), ok.err());
         assertTrue(ok.out().contains("verdict: EXACT"), ok.out());
         assertTrue(ok.out().contains("grad_norm"), ok.out());
-        Outcome what = cli("replay", "--bootstrap-servers", kafka.bootstrapServers(), "--run-dir", runDir.toString(),
+        RecordedRun.Outcome what = cli("replay", "--bootstrap-servers", kafka.bootstrapServers(), "--run-dir", runDir.toString(),
                 "--steps", "3..4", "--kl-beta", "0.5");
         assertEquals(1, what.code(), "a different KL beta changes the loss of step 3 already: " + what.out());
         assertTrue(what.out().contains("verdict: DIFFERS"), what.out());
@@ -140,22 +102,28 @@ class ReplayTest {
     @Test
     void missingInputsAreClearErrorsWithExitCodeTwo(KafkaSettings kafka) {
         String bs = kafka.bootstrapServers();
-        Outcome noDir = cli("replay", "--bootstrap-servers", bs, "--run-dir", dir.resolve("nope").toString(), "--steps", "1");
+        RecordedRun.Outcome noDir = cli("replay", "--bootstrap-servers", bs, "--run-dir", dir.resolve("nope").toString(), "--steps", "1");
         assertEquals(2, noDir.code());
         assertTrue(noDir.err().contains("does not exist"), noDir.err());
 
-        Outcome noCheckpoint = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--steps", "1..2");
+        RecordedRun.Outcome noCheckpoint = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--steps", "1..2");
         assertEquals(2, noCheckpoint.code());
         assertTrue(noCheckpoint.err().contains("no checkpoint at or before step 0"), noCheckpoint.err());
 
-        Outcome noAudit = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--steps", "3..9");
+        RecordedRun.Outcome noAudit = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--steps", "3..9");
         assertEquals(2, noAudit.code());
         assertTrue(noAudit.err().contains("no StepAudit record of step 5"), noAudit.err());
 
-        Outcome badRange = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--steps", "4..3");
+        RecordedRun.Outcome byTime = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--from-time", "0");
+        assertTrue(byTime.out().contains("trained by steps 1..4"), "a range of rollouts.scored selects the steps that trained it: "
+                + byTime.out());
+        assertEquals(2, byTime.code(), "and steps 1..2 have no checkpoint left");
+        assertEquals(2, cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString()).code(), "no range at all");
+
+        RecordedRun.Outcome badRange = cli("replay", "--bootstrap-servers", bs, "--run-dir", runDir.toString(), "--steps", "4..3");
         assertEquals(2, badRange.code());
 
-        Outcome noLog = cli("replay", "--run-dir", runDir.toString(), "--steps", "3");
+        RecordedRun.Outcome noLog = cli("replay", "--run-dir", runDir.toString(), "--steps", "3");
         assertEquals(2, noLog.code(), "the run used a cluster: its directory has no Kafka log");
         assertTrue(noLog.err().contains("has no Kafka log"), noLog.err());
 
@@ -164,23 +132,7 @@ class ReplayTest {
         assertTrue(e.getMessage().contains("it has steps 1..4"), e.getMessage());
     }
 
-    record Outcome(int code, String out, String err) {
-    }
-
-    static Outcome cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Rollstream.execute(args);
-            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            System.out.print(out.toString(StandardCharsets.UTF_8));
-        }
+    private static RecordedRun.Outcome cli(String... args) {
+        return RecordedRun.cli(args);
     }
 }

@@ -157,6 +157,43 @@ public final class StepReplayer {
                 grpo, !grpo.equals(recorded), options.tolerance(), rows);
     }
 
+    /**
+     * The learner steps that trained any of {@code groupIds}, as [first, last], for choosing a replay by a range
+     * of {@code rollouts.scored}; groups the run never trained (dropped, duplicates, other runs) are ignored.
+     *
+     * @throws ReplayException when the run directory has no checkpoint naming its run, or no group was trained
+     */
+    public static long[] stepsTraining(Path runDir, KafkaSettings kafka, java.util.Collection<String> groupIds) {
+        List<Path> kept = new Checkpoints(runDir.resolve("checkpoints")).list();
+        if (kept.isEmpty()) {
+            throw new ReplayException(runDir + " has no checkpoints (is it a Rollstream run directory?)");
+        }
+        String runId = Checkpoints.load(kept.get(kept.size() - 1)).state().learner().runId();
+        List<StepAudit> audits = new ArrayList<>();
+        TopicScan.scan(kafka, Topics.LEARNER_AUDIT, Map.of(), r -> {
+            try {
+                audits.add(AUDIT.decode(r.value()));
+            } catch (RecordDecodeException e) {
+                // skipped: not an audit record
+            }
+            return true;
+        });
+        AuditTrail trail = AuditTrail.of(runId, audits);
+        long first = Long.MAX_VALUE;
+        long last = -1;
+        for (String id : groupIds) {
+            long s = trail.stepOfGroup(id);
+            if (s > 0) {
+                first = Math.min(first, s);
+                last = Math.max(last, s);
+            }
+        }
+        if (last < 0) {
+            throw new ReplayException("none of the " + groupIds.size() + " groups in the range was trained by run " + runId);
+        }
+        return new long[] {first, last};
+    }
+
     private static List<ReplayReport.Step> execute(Checkpoints.Loaded start, ModelSpec spec, GrpoConfig grpo,
                                                    Map<Long, List<TrainingGroup>> batches, Options options,
                                                    AuditTrail trail, RecordedMetrics metrics) {
