@@ -1,0 +1,57 @@
+package org.rollstream.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rollstream.actor.ActorConfig;
+import org.rollstream.broker.EmbeddedKafka;
+import org.rollstream.launcher.LocalRun;
+import org.rollstream.learner.ColdStart;
+import org.rollstream.learner.LearnerConfig;
+import org.rollstream.learner.grpo.GrpoConfig;
+import org.rollstream.policy.ModelSpec;
+import org.rollstream.reward.service.ScorerConfig;
+import org.rollstream.transport.KafkaSettings;
+
+/**
+ * A run recorded, as {@code rollstream run} does, on an embedded broker whose log lives in
+ * {@code <run>/kafka} is replayed after that broker is gone, from the run directory alone: replay
+ * starts its own broker on the run's log.
+ */
+class ReplayFromRunLogTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void replaysFromTheRunDirectoryAlone() throws Exception {
+        Path run = dir.resolve("run");
+        GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(2).maxStaleness(1).klBeta(0.02).dynamicSampling(false)
+                .learningRate(1e-3).build();
+        LearnerConfig config = new LearnerConfig(run, "own-log", "policy-own-log", ModelSpec.preset("tiny"), "arithmetic",
+                4, ColdStart.none(), grpo, 2, 100, 5, 1, RecordedRun.MAX_NEW_TOKENS, 60_000, null, null);
+        ActorConfig actor = ActorConfig.defaults("own-log-actor").withPolicyName("policy-own-log")
+                .withSampling(4, 1.0f, 1.0f, RecordedRun.MAX_NEW_TOKENS).withPromptsPerBatch(2).withSeed(6);
+        Engine.getInstance();
+        int threads = JniUtils.getNumThreads();
+        try (EmbeddedKafka broker = EmbeddedKafka.start(run.resolve("kafka"))) {
+            JniUtils.setNumThreads(1);
+            LocalRun.run(KafkaSettings.of(broker.bootstrapServers()), config, actor, 1,
+                    ScorerConfig.defaults("own-log-scorer").withMaxNewTokens(RecordedRun.MAX_NEW_TOKENS)
+                            .withRewards(RecordedRun.REWARDS), 2, null, null, false);
+        } finally {
+            JniUtils.setNumThreads(threads);
+        }
+        assertTrue(Files.exists(run.resolve("kafka/meta.properties")));
+
+        RecordedRun.Outcome o = RecordedRun.cli("replay", "--run-dir", run.toString(), "--steps", "2", "--exact");
+        assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("step 2: 2 groups"), o.out());
+        assertTrue(o.out().contains("verdict: EXACT"), o.out());
+    }
+}
