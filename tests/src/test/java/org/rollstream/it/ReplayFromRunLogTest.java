@@ -31,12 +31,12 @@ class ReplayFromRunLogTest {
     @Test
     void replaysFromTheRunDirectoryAlone() throws Exception {
         Path run = dir.resolve("run");
-        GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(2).maxStaleness(1).klBeta(0.02).dynamicSampling(false)
+        GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(4).maxStaleness(1).klBeta(0.02).dynamicSampling(false)
                 .learningRate(1e-3).build();
         LearnerConfig config = new LearnerConfig(run, "own-log", "policy-own-log", ModelSpec.preset("tiny"), "arithmetic",
                 4, ColdStart.none(), grpo, 2, 100, 5, 1, RecordedRun.MAX_NEW_TOKENS, 60_000, null, null);
         ActorConfig actor = ActorConfig.defaults("own-log-actor").withPolicyName("policy-own-log")
-                .withSampling(4, 1.0f, 1.0f, RecordedRun.MAX_NEW_TOKENS).withPromptsPerBatch(2).withSeed(6);
+                .withSampling(4, 1.0f, 1.0f, RecordedRun.MAX_NEW_TOKENS).withPromptsPerBatch(4).withSeed(6);
         Engine.getInstance();
         int threads = JniUtils.getNumThreads();
         try (EmbeddedKafka broker = EmbeddedKafka.start(run.resolve("kafka"))) {
@@ -51,7 +51,9 @@ class ReplayFromRunLogTest {
 
         RecordedRun.Outcome o = RecordedRun.cli("replay", "--run-dir", run.toString(), "--steps", "2", "--exact");
         assertEquals(0, o.code(), o.out() + o.err());
-        assertTrue(o.out().contains("step 2: 2 groups"), o.out());
+        assertTrue(o.out().contains("step 2: 4 groups"), o.out());
+        String gradNorm = o.out().lines().filter(l -> l.trim().startsWith("grad_norm")).findFirst().orElseThrow();
+        assertTrue(Double.parseDouble(gradNorm.trim().split("\\s+")[1]) > 0, "a real gradient was compared: " + gradNorm);
         assertTrue(o.out().contains("verdict: EXACT"), o.out());
     }
 }
