@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 ScorerCommand.class,
                 LearnerCommand.class,
                 ReplayCommand.class,
+                RescoreCommand.class,
+                ExportCommand.class,
                 InspectCommand.class,
                 SchemasCommand.class,
                 ScoreBridgeCommand.class,

@@ -40,7 +40,7 @@ class RollstreamCliTest {
     void helpListsEveryCommand() {
         Outcome o = run("--help");
         assertEquals(0, o.code());
-        for (String c : new String[] {"run", "broker", "actor", "scorer", "learner", "replay", "inspect", "bench"}) {
+        for (String c : new String[] {"run", "broker", "actor", "scorer", "learner", "replay", "rescore", "export", "inspect", "bench"}) {
             assertTrue(o.out().contains(c), "help mentions " + c);
         }
         assertEquals(0, run("bench", "loop", "--help").code());

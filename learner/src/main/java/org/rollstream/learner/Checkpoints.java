@@ -86,6 +86,44 @@ public final class Checkpoints {
         }
     }
 
+    /** Every complete checkpoint directory, oldest first (a half-written one is never listed: it is renamed last). */
+    public List<Path> list() {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("step-"))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
+        }
+    }
+
+    /** The newest checkpoint written at step {@code step} or before, if any is still kept. */
+    public Optional<Loaded> atOrBefore(long step) {
+        Path best = null;
+        for (Path p : list()) {
+            if (Long.parseLong(p.getFileName().toString().substring(5, 13)) <= step) {
+                best = p;
+            }
+        }
+        return best == null ? Optional.empty() : Optional.of(load(best));
+    }
+
+    /** Reads one checkpoint directory. */
+    public static Loaded load(Path p) {
+        try {
+            State state = JSON.readValue(p.resolve("state.json").toFile(), State.class);
+            Weights policy = SafetensorsFile.read(p.resolve("policy.safetensors")).weights();
+            Path ref = p.resolve("reference.safetensors");
+            Weights reference = Files.exists(ref) ? SafetensorsFile.read(ref).weights() : null;
+            Weights optimizer = SafetensorsFile.read(p.resolve("optimizer.safetensors")).weights();
+            return new Loaded(p, state, policy, reference, optimizer);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read checkpoint " + p, e);
+        }
+    }
+
     private void prune() throws IOException {
         List<Path> all;
         try (Stream<Path> s = Files.list(dir)) {

@@ -16,16 +16,16 @@ import org.rollstream.transport.errors.BadRecordException;
  * they belong, finite numbers. Anything else is a {@link BadRecordException} naming the first
  * problem, so the group is dead-lettered with that reason instead of failing a training step.
  */
-final class ScoredGroupValidator {
+public final class ScoredGroupValidator {
     private final int vocabSize;
     private final int contextLength;
 
-    ScoredGroupValidator(ModelSpec spec) {
+    public ScoredGroupValidator(ModelSpec spec) {
         this.vocabSize = spec.vocabSize();
         this.contextLength = spec.contextLength();
     }
 
-    TrainingGroup validate(ScoredGroup sg) {
+    public TrainingGroup validate(ScoredGroup sg) {
         SampledGroup g = sg.getGroup();
         String id = g.getGroupId().toString();
         List<Completion> completions = g.getCompletions();
