@@ -17,7 +17,7 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 final class EffectiveConfig {
     /** Keys whose values are never printed. */
-    static final Pattern SECRET = Pattern.compile("(?i).*(password|secret|jaas|token|credential).*");
+    static final Pattern SECRET = Pattern.compile("(?i).*(password|secret|jaas|credential|(^|[._-])token($|[._-])).*");
     static final String MASK = "******";
 
     private EffectiveConfig() {

@@ -33,6 +33,7 @@ public final class ConfigExpander {
 
     /** The arguments to parse, and where the settings came from (for {@code --print-config}). */
     public record Expanded(String[] args, Path file, Set<String> fileKeys, List<String> userArgs) {
+        // fileKeys: the longest names, without dashes, of the options the file set
         /** Whether the user gave this option on the command line. */
         public boolean givenAsFlag(OptionSpec option) {
             for (String a : userArgs) {
@@ -128,7 +129,8 @@ public final class ConfigExpander {
         List<String> expanded = new ArrayList<>(path);
         expanded.addAll(fileArgs);
         expanded.addAll(user);
-        Set<String> fileKeys = new LinkedHashSet<>(keyOfOption.keySet());
+        Set<String> fileKeys = new LinkedHashSet<>();
+        keyOfOption.keySet().forEach(name -> fileKeys.add(name.replaceFirst("^-+", "")));
         return new Expanded(expanded.toArray(String[]::new), file, fileKeys, user);
     }
 
