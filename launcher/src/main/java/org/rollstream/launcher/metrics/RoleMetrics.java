@@ -121,7 +121,7 @@ public final class RoleMetrics implements AutoCloseable {
         Tags role = Tags.of("role", "learner");
         DistributionSummary staleness = DistributionSummary.builder("rollstream.learner.staleness")
                 .description("Mean policy-version lag of the groups of a GRPO step").tags(role)
-                .serviceLevelObjectives(0, 1, 2, 3, 4, 6, 8, 16).register(registry);
+                .serviceLevelObjectives(0.5, 1, 1.5, 2, 3, 4, 6, 8, 16).register(registry);
         Timer stepTime = Timer.builder("rollstream.learner.step").description("Wall time from one GRPO step to the next").tags(role)
                 .publishPercentileHistogram().register(registry);
         AtomicLong lastStepNanos = new AtomicLong();
