@@ -142,8 +142,9 @@ final class TrainingOptions {
         Path dir = resolvedRunDir();
         // the run id prefixes prompt ids: a run resumed from the same directory keeps it
         String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-        return new LearnerConfig(dir, runId, policyName, spec(), task, seed,
+        GrpoConfig grpo = UsageException.config(this::grpo);
+        return UsageException.config(() -> new LearnerConfig(dir, runId, policyName, spec(), task, seed,
                 new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare),
-                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset);
+                grpo, steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset));
     }
 }
