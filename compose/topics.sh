@@ -17,7 +17,8 @@ create rollouts.scored "$P" max.message.bytes=$MAX retention.ms=-1
 create policy.versions 1 cleanup.policy=compact
 create sft.samples "$P" max.message.bytes=$MAX
 create metrics 1
-for t in prompts rollouts.sampled rollouts.scored policy.versions sft.samples metrics; do
+create learner.audit 1 retention.ms=-1
+for t in prompts rollouts.sampled rollouts.scored policy.versions sft.samples metrics learner.audit; do
   create "$t.dlq" 1 max.message.bytes=$MAX retention.ms=-1
 done
 /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BS" --list

@@ -12,9 +12,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "actor", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs a rollout actor: consumes prompts as a member of a consumer group, samples groups of",
-                "completions with ONNX Runtime, publishes rollouts.sampled and hot-swaps policy versions. Runs until Ctrl-C",
-                "(or SIGTERM), then drains the batches in hand, commits and leaves the group; a second Ctrl-C forces."})
+        description = {"Runs a rollout actor: consumes prompts as a member of a consumer group, samples groups of completions with ONNX Runtime, publishes rollouts.sampled and hot-swaps policy versions.",
+                "Runs until Ctrl-C (or SIGTERM), then drains the batches in hand, commits and leaves the group; a second Ctrl-C forces."})
 final class ActorCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
@@ -47,6 +46,8 @@ final class ActorCommand implements Callable<Integer> {
         KafkaSettings settings = kafka.requiredSettings("actor");
         settings.verifyReachable(Duration.ofSeconds(15));
         ActorService actor = ActorService.start(settings, config, CharTokenizer.builtin());
+        Operations.metrics().bindActor(actor.stats());
+        Operations.metrics().bindConsumerLag(settings, group, Duration.ofSeconds(10));
         System.out.println("actor " + actorId + " started; waiting for policy '" + policyName + "' on " + settings.bootstrapServers());
         return RoleLoop.run("actor " + actorId, new RoleLoop.Role() {
             @Override

@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "learner", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs the learner alone: cold-start SFT, then GRPO on rollouts.scored, publishing policy versions,",
-                "prompts, metrics and checkpoints. Actors and a scorer must run against the same cluster.",
+        description = {"Runs the learner alone: cold-start SFT, then GRPO on rollouts.scored, publishing policy versions, prompts, metrics and checkpoints.",
+                "Actors and a scorer must run against the same cluster.",
                 "A --run-dir with checkpoints resumes from the latest one."})
 final class LearnerCommand implements Callable<Integer> {
     @Mixin
@@ -36,7 +36,8 @@ final class LearnerCommand implements Callable<Integer> {
             admin.ensureTopics(Topics.all(4));
         }
         try (LearnerService learner = new LearnerService(settings, config, CharTokenizer.builtin(), TaskRegistry.defaults(),
-                e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues()))) {
+                Operations.metrics().learnerListener().andThen(
+                        e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues())))) {
             GracefulStop.install("learner", learner::stop, Duration.ofMinutes(2));
             LearnerService.Summary s = learner.run();
             Path report = config.runDir().resolve("report");

@@ -1,5 +1,8 @@
 package org.rollstream.launcher;
 
+import java.util.function.Function;
+import org.rollstream.launcher.config.ConfigException;
+import org.rollstream.launcher.config.ConfigExpander;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,11 +34,33 @@ public final class Rollstream implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns the exit code (2 for a usage error, 1 for a failure). */
+    /** Environment lookup ({@code ${NAME}} in config files, {@code ROLLSTREAM_SASL_*}); tests replace it. */
+    static volatile Function<String, String> env = System::getenv;
+
+    /**
+     * Runs the command line and returns the exit code (2 for a usage error, 1 for a failure).
+     * A {@code --config FILE} is read first and its settings placed before the flags, which override them.
+     */
     public static int execute(String... args) {
+        CommandLine cli = commandLine();
+        ConfigExpander.Expanded expanded;
+        try {
+            expanded = ConfigExpander.expand(cli, Rollstream::commandLine, args, env);
+        } catch (ConfigException e) {
+            cli.getErr().println("rollstream: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        cli.setExecutionStrategy(new Operations(expanded));
+        return cli.execute(expanded.args());
+    }
+
+    private static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Rollstream());
+        Operations.addTo(cli);
+        // a flag overrides the same key from --config: last one wins
+        cli.setOverwrittenOptionsAllowed(true);
         cli.setExecutionExceptionHandler(new FailureHandler());
-        return cli.execute(args);
+        return cli;
     }
 
     @Override

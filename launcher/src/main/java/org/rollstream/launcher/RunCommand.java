@@ -15,9 +15,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs everything on one machine: an embedded Kafka broker (or --bootstrap-servers), cold-start SFT,",
-                "then GRPO with actors, scorer and learner in one process talking over Kafka. Shows a live progress",
-                "line and ends with a summary table and a report folder (metrics CSV and PNG plots)."})
+        description = {"Runs everything on one machine: an embedded Kafka broker (or --bootstrap-servers), cold-start SFT, then GRPO with actors, scorer and learner in one process talking over Kafka.",
+                "Shows a live progress line and ends with a summary table and a report folder (metrics CSV and PNG plots)."})
 final class RunCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;

@@ -13,10 +13,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "scorer", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs the reward scorer: consumes rollouts.sampled, applies the reward functions (built-ins and any",
-                "RewardFunction on the class path) and group advantages, publishes rollouts.scored. Invalid groups (and, when",
-                "-G is given, groups of another size) go to rollouts.sampled.dlq. Runs until Ctrl-C (or SIGTERM), then",
-                "drains the groups in hand, commits and leaves the group; a second Ctrl-C forces."})
+        description = {"Runs the reward scorer: consumes rollouts.sampled, applies the reward functions (built-ins and any RewardFunction on the class path) and group advantages, and publishes rollouts.scored.",
+                "Invalid groups (and, when -G is given, groups of another size) go to rollouts.sampled.dlq.",
+                "Runs until Ctrl-C (or SIGTERM), then drains the groups in hand, commits and leaves the group; a second Ctrl-C forces."})
 final class ScorerCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
@@ -43,6 +42,8 @@ final class ScorerCommand implements Callable<Integer> {
         KafkaSettings settings = kafka.requiredSettings("scorer");
         settings.verifyReachable(Duration.ofSeconds(15));
         ScorerService scorer = ScorerService.start(settings, config);
+        Operations.metrics().bindScorer(scorer.stats());
+        Operations.metrics().bindConsumerLag(settings, config.consumerGroup(), Duration.ofSeconds(10));
         System.out.println("scorer " + scorerId + " started on " + settings.bootstrapServers() + " with rewards " + roles.rewards
                 + (groupSizeGiven ? ", groups of G = " + roles.groupSize : ""));
         return RoleLoop.run("scorer " + scorerId, new RoleLoop.Role() {
