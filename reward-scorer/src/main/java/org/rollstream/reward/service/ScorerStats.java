@@ -31,12 +31,23 @@ public final class ScorerStats {
     /** Records on {@code rollouts.sampled} that did not decode as a SampledGroup; dead-lettered by the consumer. */
     public long undecodable() {
         ConsumerStats c = consumer;
-        return c == null ? 0 : c.deadLettered();
+        return c == null ? 0 : c.decodeFailures();
     }
 
-    /** Everything sent to {@code rollouts.sampled.dlq}: {@link #invalid} plus {@link #undecodable}. */
+    /**
+     * Everything written to {@code rollouts.sampled.dlq} for this scorer's records: {@link #invalid},
+     * {@link #undecodable}, and groups an external reward kept failing on until the consumer's retries
+     * ran out. The consumer's own count, since it writes every one of them (the scorer only asks).
+     */
     public long deadLettered() {
-        return invalid() + undecodable();
+        ConsumerStats c = consumer;
+        return c == null ? invalid() : c.deadLettered();
+    }
+
+    /** Deliveries handed out again after a retriable failure (an external reward unavailable) or a processing timeout. */
+    public long retried() {
+        ConsumerStats c = consumer;
+        return c == null ? 0 : c.retried();
     }
 
     /** Groups that failed for a reason not their own (a bug, the broker refusing the scored group); left unacked. */
@@ -52,6 +63,6 @@ public final class ScorerStats {
     @Override
     public String toString() {
         return "received=" + received + " scored=" + scored + " deadLettered=" + deadLettered() + " (invalid=" + invalid()
-                + " undecodable=" + undecodable() + ") failures=" + publishFailures + " completions=" + completions;
+                + " undecodable=" + undecodable() + ") retried=" + retried() + " failures=" + publishFailures + " completions=" + completions;
     }
 }
