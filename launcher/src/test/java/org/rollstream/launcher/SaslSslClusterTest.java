@@ -126,6 +126,14 @@ class SaslSslClusterTest {
         assertTrue(inspect.err().contains("rejected authentication") && inspect.err().contains("invalid credentials"), inspect.err());
         assertTrue(inspect.err().contains(broker.bootstrapServers()), inspect.err());
         assertFalse(inspect.err().contains("wrong-horse"), "the password must not be echoed: " + inspect.err());
+
+        // the same check without the command's start-up: what a role pays before it gives up
+        KafkaSettings settings = options(file).settings(broker.bootstrapServers());
+        long t1 = System.nanoTime();
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.rollstream.transport.BrokerUnreachableException.class,
+                () -> settings.verifyReachable(Duration.ofSeconds(15)));
+        System.out.printf("SASL_SSL wrong password: verifyReachable alone reported after %d ms%n", (System.nanoTime() - t1) / 1_000_000);
+        assertTrue(e.getMessage().contains("rejected authentication"), e.getMessage());
     }
 
     @Test
