@@ -35,6 +35,11 @@ import org.apache.kafka.server.common.MetadataVersion;
  * child's log file, and the broker can never outlive its owner as an orphan process when a test JVM
  * is killed. The price is sharing heap and threads with the caller, which is fine for tests, benchmarks
  * and {@code rollstream run}; production uses an external cluster.
+ *
+ * <p>By default clients connect over PLAINTEXT. {@link #start(Path, SaslSslListener)} instead serves
+ * clients on a SASL_SSL listener (TLS plus SCRAM-SHA-512 users created at start-up), the way a secured
+ * production cluster does; the broker then keeps a PLAINTEXT listener on loopback for its own
+ * inter-broker traffic only, which {@link #bootstrapServers()} never names.
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private static final int NODE_ID = 1;
@@ -70,13 +75,33 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @throws IllegalStateException if it cannot start, e.g. the fixed port is taken
      */
     public static EmbeddedKafka start(Path dataDir, int port) {
+        return start(dataDir, port, null);
+    }
+
+    /**
+     * Starts a broker whose client listener is SASL_SSL as {@code saslSsl} describes, on a free
+     * port, and returns once it answers; {@link #bootstrapServers()} is that listener's address,
+     * which clients reach with {@code security.protocol=SASL_SSL}, {@code sasl.mechanism=SCRAM-SHA-512},
+     * one of the users' credentials and a truststore holding the CA that signed the keystore's certificate.
+     *
+     * @param dataDir as in {@link #start(Path)}; when it was already formatted, its SCRAM users stay as they were
+     * @throws IllegalStateException if it cannot start, e.g. the keystore cannot be read with its password
+     */
+    public static EmbeddedKafka start(Path dataDir, SaslSslListener saslSsl) {
+        if (saslSsl == null) {
+            throw new IllegalArgumentException("saslSsl must not be null: use start(dataDir) for a PLAINTEXT broker");
+        }
+        return start(dataDir, 0, saslSsl);
+    }
+
+    private static EmbeddedKafka start(Path dataDir, int port, SaslSslListener saslSsl) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 (any free port) or 1-65535, got " + port);
         }
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) { // a "free" port can be taken before we bind it
             try {
-                return startOnce(dataDir, port);
+                return startOnce(dataDir, port, saslSsl);
             } catch (RuntimeException e) {
                 last = e;
             }
@@ -84,7 +109,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         throw last;
     }
 
-    private static EmbeddedKafka startOnce(Path requestedDir, int port) {
+    private static EmbeddedKafka startOnce(Path requestedDir, int port, SaslSslListener saslSsl) {
         boolean temp = requestedDir == null;
         Path dir;
         try {
@@ -94,15 +119,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         int brokerPort = port > 0 ? port : freePort();
         int controllerPort = freePort();
+        // with SASL_SSL for clients, the broker's own traffic (and our readiness probe) stays on plain loopback
+        int internalPort = saslSsl == null ? brokerPort : freePort();
         Properties props = serverProperties(dir, brokerPort, controllerPort);
+        if (saslSsl != null) {
+            secureClientListener(props, saslSsl, brokerPort, internalPort, controllerPort);
+        }
         KafkaConfig config = new KafkaConfig(props, false);
         KafkaRaftServer server = null;
         try {
-            formatIfNeeded(dir);
+            formatIfNeeded(dir, saslSsl);
             server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
             String bootstrap = "127.0.0.1:" + brokerPort;
-            awaitAnswering(bootstrap, Duration.ofSeconds(30));
+            awaitAnswering("127.0.0.1:" + internalPort, Duration.ofSeconds(30));
             return new EmbeddedKafka(server, dir, temp, bootstrap);
         } catch (Exception e) {
             if (server != null) {
@@ -148,11 +178,39 @@ public final class EmbeddedKafka implements AutoCloseable {
         return p;
     }
 
-    private static void formatIfNeeded(Path dir) throws Exception {
+    /**
+     * Replaces the PLAINTEXT client listener by SASL_SSL (SCRAM-SHA-512 with the keystore's
+     * certificate) and adds an INTERNAL PLAINTEXT one for inter-broker traffic: a broker must
+     * advertise its inter-broker listener, and SASL there would need broker credentials for nothing
+     * on a single node. Clients bootstrapping on SASL_SSL are only ever told of SASL_SSL endpoints.
+     */
+    private static void secureClientListener(Properties p, SaslSslListener s, int clientPort, int internalPort,
+                                             int controllerPort) {
+        p.put("listeners", "SASL_SSL://127.0.0.1:" + clientPort + ",INTERNAL://127.0.0.1:" + internalPort
+                + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + clientPort + ",INTERNAL://127.0.0.1:" + internalPort);
+        p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", "INTERNAL");
+        String prefix = "listener.name.sasl_ssl.";
+        p.put(prefix + "sasl.enabled.mechanisms", SaslSslListener.MECHANISM);
+        // server side of SCRAM: credentials are looked up in the cluster metadata, so no user here
+        p.put(prefix + "scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        p.put(prefix + "ssl.keystore.type", "PKCS12");
+        p.put(prefix + "ssl.keystore.location", s.keystore().toString());
+        p.put(prefix + "ssl.keystore.password", s.keystorePassword());
+        p.put(prefix + "ssl.key.password", s.keystorePassword());
+        p.put(prefix + "ssl.client.auth", "none"); // clients prove who they are with SCRAM, not certificates
+    }
+
+    private static void formatIfNeeded(Path dir, SaslSslListener saslSsl) throws Exception {
         if (Files.exists(dir.resolve("meta.properties"))) {
             return; // a reused data directory keeps its cluster id and topics
         }
+        List<String> scram = saslSsl == null ? List.of() : saslSsl.scramUsers().entrySet().stream()
+                .map(u -> SaslSslListener.MECHANISM + "=[name=\"" + u.getKey() + "\",password=\"" + u.getValue() + "\"]")
+                .toList();
         new Formatter()
+                .setScramArguments(scram)
                 .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
                 .setNodeId(NODE_ID)
                 .setClusterId(Uuid.randomUuid().toString())

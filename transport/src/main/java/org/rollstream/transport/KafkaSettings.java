@@ -13,6 +13,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -111,6 +113,10 @@ public final class KafkaSettings {
      * Fails fast when the cluster cannot be reached: the Kafka clients themselves retry for a
      * minute or more, which looks like a hang to whoever started a role with a wrong address.
      *
+     * A broker that answers but rejects the client's credentials (SASL) or whose certificate the
+     * client does not trust (TLS) is reported as such, as soon as the broker says so: the clients
+     * treat authentication failures as fatal rather than retrying them.
+     *
      * @throws BrokerUnreachableException with the address and the cause, after at most {@code timeout}
      */
     public void verifyReachable(Duration timeout) {
@@ -135,6 +141,9 @@ public final class KafkaSettings {
                 throw new BrokerUnreachableException(prefix + "no broker answered (is the address right, and is the broker up?)",
                         e.getCause());
             }
+            if (e.getCause() instanceof AuthenticationException auth) {
+                throw new BrokerUnreachableException(authenticationFailure(auth), auth);
+            }
             throw new BrokerUnreachableException(prefix + rootMessage(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -142,6 +151,15 @@ public final class KafkaSettings {
         } finally {
             admin.close(Duration.ZERO);
         }
+    }
+
+    private String authenticationFailure(AuthenticationException e) {
+        if (e instanceof SslAuthenticationException) {
+            return "TLS handshake with Kafka at " + bootstrapServers + " failed: " + rootMessage(e)
+                    + " (check security.protocol and ssl.truststore.location/password: the truststore must hold the CA that signed the broker's certificate)";
+        }
+        return "Kafka at " + bootstrapServers + " rejected authentication: " + e.getMessage()
+                + " (check sasl.mechanism and the user name and password in sasl.jaas.config)";
     }
 
     private static String describe(Duration d) {
