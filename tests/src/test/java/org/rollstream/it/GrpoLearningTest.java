@@ -3,8 +3,6 @@ package org.rollstream.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,12 +35,12 @@ import org.rollstream.transport.TopicAdmin;
  * least 20 points (or to 90% when the cold start is already above 70%), synchronously (η = 0) and
  * asynchronously (η = 2).
  *
- * <p>The cold start is reproducible: model init, data and data order are seeded, and it runs with
- * one libtorch intra-op thread, because with two threads the same seed gave different SFT losses
- * from run to run (measured: they part in the 7th digit within 25 steps) and so a cold-start
- * accuracy that wandered by several points, which the gain is measured from. With one thread, 300
- * steps gave bit-identical losses and weights in two JVMs. The GRPO runs stay asynchronous and
- * therefore vary; they run with the usual threads.
+ * <p>The cold start is seeded (model init, data, data order) but not bit-reproducible across JVMs:
+ * libtorch on CPU gave different SFT losses for the same seed (with two intra-op threads an
+ * isolated 300-step SFT run diverged from step 75; with one thread it repeated bit for bit, yet
+ * this whole test with one thread still measured 24.3% and 22.3% in two runs, probably because
+ * the bundled oneMKL picks kernels by memory alignment). The gain is therefore measured against
+ * the cold start of the same run, never a stored figure.
  *
  * <p>Staleness is not asserted here: the learner's per-step figure covers only groups its gate
  * already admitted, so it could not exceed η whatever the actors did. It belongs in a check over
@@ -74,14 +72,9 @@ class GrpoLearningTest {
             admin.ensureTopics(Topics.all(4));
         }
         LearnerConfig cfg = config(dir.resolve("cold"), "cold", 0, SFT_STEPS, 0, null);
-        Engine.getInstance(); // libtorch loaded, so its thread setting can be read and restored
-        int threads = JniUtils.getNumThreads();
-        JniUtils.setNumThreads(1); // reproducible reductions: see the class comment
         try (LearnerService learner = new LearnerService(kafka, cfg, CharTokenizer.builtin(), TaskRegistry.defaults(), null)) {
             LearnerService.Summary s = learner.run();
             coldAccuracy = s.coldStartAccuracy();
-        } finally {
-            JniUtils.setNumThreads(threads);
         }
         coldStart = cfg.weightsDir().resolve("v000000.safetensors");
         assertTrue(Files.exists(coldStart), "the cold start publishes version 0");
