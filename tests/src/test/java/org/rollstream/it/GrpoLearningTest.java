@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
@@ -15,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.rollstream.actor.ActorConfig;
 import org.rollstream.launcher.LocalRun;
+import org.rollstream.launcher.chaos.LogReader;
 import org.rollstream.learner.ColdStart;
 import org.rollstream.learner.LearnerConfig;
 import org.rollstream.learner.LearnerService;
@@ -25,6 +27,9 @@ import org.rollstream.policy.ModelSpec;
 import org.rollstream.reward.GroupAdvantages;
 import org.rollstream.reward.service.ScorerConfig;
 import org.rollstream.schemas.Topics;
+import org.rollstream.schemas.records.AuditEntry;
+import org.rollstream.schemas.records.AuditKind;
+import org.rollstream.schemas.records.StepAudit;
 import org.rollstream.tasks.TaskRegistry;
 import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.TopicAdmin;
@@ -42,9 +47,9 @@ import org.rollstream.transport.TopicAdmin;
  * the bundled oneMKL picks kernels by memory alignment). The gain is therefore measured against
  * the cold start of the same run, never a stored figure.
  *
- * <p>Staleness is not asserted here: the learner's per-step figure covers only groups its gate
- * already admitted, so it could not exceed η whatever the actors did. It belongs in a check over
- * the audit log against the versions actors stamped on their groups.
+ * <p>Staleness is checked from the log, not from the learner's own figure (which covers only groups
+ * its gate admitted): every group each step trained, as {@code learner.audit} names it with the version
+ * the actor stamped on it, against the version that step trained from.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class GrpoLearningTest {
@@ -99,9 +104,36 @@ class GrpoLearningTest {
 
         assertEquals(GRPO_STEPS, s.steps());
         assertEquals(coldAccuracy, s.coldStartAccuracy(), 1e-9, "both settings start from the same checkpoint");
+        assertTrainedWithinStaleness(kafka, s, eta);
         boolean raised = s.finalAccuracy() >= s.coldStartAccuracy() + 0.20
                 || (s.coldStartAccuracy() > 0.70 && s.finalAccuracy() >= 0.90);
         assertTrue(raised, String.format(Locale.ROOT, "GRPO must raise held-out accuracy by 20 points (or to 90%%): %.1f%% -> %.1f%%",
                 100 * s.coldStartAccuracy(), 100 * s.finalAccuracy()));
+    }
+
+    /**
+     * Every trained group, as the audit log names it, was sampled at most η versions before the version
+     * its step trained from (one incarnation, a version per step: the step that ends at version v trained
+     * from v − 1).
+     */
+    static void assertTrainedWithinStaleness(KafkaSettings kafka, LearnerService.Summary s, int eta) {
+        List<StepAudit> audits = new LogReader(kafka).readAll(Topics.LEARNER_AUDIT, StepAudit.class, Duration.ofSeconds(30))
+                .records().stream().filter(a -> a.getRunId().equals(s.runId()) && a.getKind() == AuditKind.STEP).toList();
+        assertEquals(s.steps(), audits.size(), "one audit record per step");
+        long trained = 0;
+        long maxStaleness = 0;
+        for (StepAudit a : audits) {
+            long trainedFrom = a.getPolicyVersion() - 1;
+            for (AuditEntry e : a.getTrained()) {
+                long staleness = trainedFrom - e.getPolicyVersion();
+                assertTrue(staleness >= 0 && staleness <= eta, "step " + a.getStep() + " trained " + e.getGroupId()
+                        + " sampled by v" + e.getPolicyVersion() + " while training from v" + trainedFrom + " (η=" + eta + ")");
+                maxStaleness = Math.max(maxStaleness, staleness);
+                trained++;
+            }
+        }
+        assertEquals(s.groupsTrained(), trained, "the audit log names every trained group");
+        System.out.printf(Locale.ROOT, "η=%d: %d trained groups checked from the audit log, max staleness %d%n", eta, trained,
+                maxStaleness);
     }
 }
