@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** The learner's options, shared by {@code run} and {@code learner}. Defaults learn the arithmetic task in minutes on 2 cores. */
 final class TrainingOptions {
-    @Option(names = "--task", defaultValue = "arithmetic", description = "Built-in task: arithmetic or countdown (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--task", defaultValue = "arithmetic", description = "Built-in task: arithmetic, countdown or logic (default: ${DEFAULT-VALUE}).")
     String task;
 
     @Option(names = "--dataset", paramLabel = "FILE.jsonl", description = "Train on your own problems: one JSON object per line with \"prompt\" and \"answer\" (optional \"task\", \"reasoning\" and verification fields) instead of --task.")
