@@ -28,7 +28,7 @@ final class RoleOptions {
     String device;
 
     @Option(names = "--rewards", defaultValue = "accuracy=1.0,format=0.1",
-            description = "Reward weights, name=weight[,...]; built-ins: accuracy, format, language, length (default: ${DEFAULT-VALUE}).")
+            description = "Reward weights, name=weight[,...]; built-ins: accuracy, format, language, length, reflection, readability (default: ${DEFAULT-VALUE}).")
     String rewards;
 
     @Option(names = "--advantage", defaultValue = "grpo", description = "Group advantage: grpo (divide by the group std) or dr-grpo (default: ${DEFAULT-VALUE}).")

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** The learner's options, shared by {@code run} and {@code learner}. Defaults learn the arithmetic task in minutes on 2 cores. */
 final class TrainingOptions {
-    @Option(names = "--task", defaultValue = "arithmetic", description = "Built-in task: arithmetic or countdown (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--task", defaultValue = "arithmetic", description = "Built-in task: arithmetic, countdown or logic (default: ${DEFAULT-VALUE}).")
     String task;
 
     @Option(names = "--dataset", paramLabel = "FILE.jsonl", description = "Train on your own problems: one JSON object per line with \"prompt\" and \"answer\" (optional \"task\", \"reasoning\" and verification fields) instead of --task.")
@@ -42,6 +42,9 @@ final class TrainingOptions {
 
     @Option(names = "--sft-answer-only-share", defaultValue = "0.55", description = "Share of cold-start traces that give the answer without reasoning (default: ${DEFAULT-VALUE}).")
     double answerOnlyShare;
+
+    @Option(names = "--sft-reflect-share", defaultValue = "0", description = "Share of cold-start traces where a check: step catches a wrong attempt and fixes it (default: ${DEFAULT-VALUE}).")
+    double reflectShare;
 
     @Option(names = "--steps", defaultValue = "60", description = "GRPO steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -143,7 +146,7 @@ final class TrainingOptions {
         // the run's name; the learner adds a random suffix at the first start and keeps it in <run>/run.json
         String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
         return UsageException.config(() -> new LearnerConfig(dir, runId, policyName, spec(), task, seed,
-                new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare),
+                new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare, reflectShare),
                 grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset));
     }
 }

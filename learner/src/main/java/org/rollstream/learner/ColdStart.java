@@ -8,8 +8,9 @@ package org.rollstream.learner;
  * @param learningRate    peak learning rate, cosine-decayed to 0
  * @param flawedShare     share of traces with a slipped step or a wrong final answer
  * @param answerOnlyShare share of answer-only traces (right answer, no reasoning)
+ * @param reflectShare    share of reflective traces (a flawed attempt caught by a {@code check:} step and fixed)
  */
-public record ColdStart(int steps, int batch, double learningRate, double flawedShare, double answerOnlyShare) {
+public record ColdStart(int steps, int batch, double learningRate, double flawedShare, double answerOnlyShare, double reflectShare) {
     public ColdStart {
         if (steps < 0) {
             throw new IllegalArgumentException("SFT steps must be at least 0, got " + steps);
@@ -24,6 +25,15 @@ public record ColdStart(int steps, int batch, double learningRate, double flawed
             throw new IllegalArgumentException("flawed (" + flawedShare + ") and answer-only (" + answerOnlyShare
                     + ") shares must be non-negative and add up to at most 1");
         }
+        if (!(reflectShare >= 0 && flawedShare + answerOnlyShare + reflectShare <= 1)) {
+            throw new IllegalArgumentException("reflect share (" + reflectShare + ") must be non-negative and, with the flawed ("
+                    + flawedShare + ") and answer-only (" + answerOnlyShare + ") shares, add up to at most 1");
+        }
+    }
+
+    /** Without reflective traces. */
+    public ColdStart(int steps, int batch, double learningRate, double flawedShare, double answerOnlyShare) {
+        this(steps, batch, learningRate, flawedShare, answerOnlyShare, 0.0);
     }
 
     /** No cold start: GRPO from the initial or given weights. */

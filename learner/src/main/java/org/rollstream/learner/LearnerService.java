@@ -509,7 +509,7 @@ public final class LearnerService implements AutoCloseable {
     private void coldStart(DjlPolicy policy, TaskDataset dataset) {
         progress.set(Progress.sft(0, config.coldStart().steps(), Double.NaN));
         ColdStart cs = config.coldStart();
-        ColdStartData data = new ColdStartData(tasks, cs.flawedShare(), cs.answerOnlyShare(), config.seed());
+        ColdStartData data = new ColdStartData(tasks, cs.flawedShare(), cs.answerOnlyShare(), cs.reflectShare(), config.seed());
         List<SftExample> examples = data.generate(dataset, cs.steps() * cs.batch());
         if (examples.isEmpty()) {
             throw new IllegalStateException("cold-start data for task " + config.task() + " is empty");

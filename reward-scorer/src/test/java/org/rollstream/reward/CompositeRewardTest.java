@@ -17,7 +17,7 @@ class CompositeRewardTest {
 
     @Test
     void builtInsAreDiscoveredWithServiceLoader() {
-        assertEquals(Set.of("accuracy", "format", "language", "length"), RewardFunctions.discover().keySet());
+        assertEquals(Set.of("accuracy", "format", "language", "length", "readability", "reflection"), RewardFunctions.discover().keySet());
     }
 
     @Test
@@ -36,9 +36,9 @@ class CompositeRewardTest {
     @Test
     void unknownNameListsTheAvailableOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new CompositeReward(RewardConfig.parse("accuracy=1,reflection=0.5")));
-        assertEquals("unknown reward 'reflection'; available: accuracy, format, language, length, "
-                + "or an external reward: reflection.type=http|onnx|topic", e.getMessage());
+                () -> new CompositeReward(RewardConfig.parse("accuracy=1,judge=0.5")));
+        assertEquals("unknown reward 'judge'; available: accuracy, format, language, length, readability, reflection, "
+                + "or an external reward: judge.type=http|onnx|topic", e.getMessage());
     }
 
     @Test

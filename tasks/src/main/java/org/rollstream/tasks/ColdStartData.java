@@ -15,6 +15,9 @@ import java.util.Random;
  *       reasoning ({@code answerOnlyShare}). A small model cannot compute the answer without the
  *       steps, so imitating them mostly fails; RL has to discover that thinking first pays, which
  *       is the behaviour DeepSeek-R1's RL stage grew (longer responses, higher accuracy).</li>
+ *   <li>reflective traces ({@code reflectShare}): a flawed first attempt, a {@code check:} step
+ *       that catches it and the reasoning redone to the right answer ({@link Reflection}), so RL
+ *       has verified self-correction to reinforce. Their answer is right ({@code perfect}).</li>
  * </ul>
  * Exactly {@code round(n * share)} of {@code n} pairs are of each kind, at seeded positions.
  */
@@ -25,6 +28,7 @@ public final class ColdStartData {
     private final TaskRegistry registry;
     private final double imperfectShare;
     private final double answerOnlyShare;
+    private final double reflectShare;
     private final long seed;
 
     public ColdStartData(long seed) {
@@ -36,6 +40,11 @@ public final class ColdStartData {
     }
 
     public ColdStartData(TaskRegistry registry, double imperfectShare, double answerOnlyShare, long seed) {
+        this(registry, imperfectShare, answerOnlyShare, 0.0, seed);
+    }
+
+    /** @throws IllegalArgumentException unless the three shares are each in [0, 1] and sum to at most 1 */
+    public ColdStartData(TaskRegistry registry, double imperfectShare, double answerOnlyShare, double reflectShare, long seed) {
         if (!(imperfectShare >= 0 && imperfectShare <= 1)) {
             throw new IllegalArgumentException("imperfect share must be in [0, 1], got " + imperfectShare);
         }
@@ -44,11 +53,15 @@ public final class ColdStartData {
         }
         this.registry = registry;
         this.imperfectShare = imperfectShare;
+        if (!(reflectShare >= 0 && reflectShare + answerOnlyShare + imperfectShare <= 1)) {
+            throw new IllegalArgumentException("reflect share must be in [0, 1 - imperfect share - answer-only share], got " + reflectShare);
+        }
         this.answerOnlyShare = answerOnlyShare;
+        this.reflectShare = reflectShare;
         this.seed = seed;
     }
 
-    private enum Kind { PERFECT, FLAWED, ANSWER_ONLY }
+    private enum Kind { PERFECT, FLAWED, ANSWER_ONLY, REFLECTIVE }
 
     public List<SftExample> generate(TaskDataset dataset, int n) {
         return generate(List.of(dataset), n);
@@ -62,9 +75,11 @@ public final class ColdStartData {
         Random rnd = new Random(seed);
         int imperfect = (int) Math.round(n * imperfectShare);
         int answerOnly = (int) Math.round(n * answerOnlyShare);
+        int reflective = Math.min(n - imperfect - answerOnly, (int) Math.round(n * reflectShare));
         List<Kind> kinds = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            kinds.add(i < imperfect ? Kind.FLAWED : i < imperfect + answerOnly ? Kind.ANSWER_ONLY : Kind.PERFECT);
+            kinds.add(i < imperfect ? Kind.FLAWED : i < imperfect + answerOnly ? Kind.ANSWER_ONLY
+                    : i < imperfect + answerOnly + reflective ? Kind.REFLECTIVE : Kind.PERFECT);
         }
         Collections.shuffle(kinds, rnd);
         List<Iterator<TaskInstance>> sources = new ArrayList<>();
@@ -75,8 +90,11 @@ public final class ColdStartData {
         for (int i = 0; i < n; i++) {
             TaskInstance inst = sources.get(i % sources.size()).next();
             String id = "cold-" + seed + "-" + i;
-            out.add(kinds.get(i) == Kind.ANSWER_ONLY ? answerOnly(inst, id)
-                    : example(inst, kinds.get(i) == Kind.PERFECT, rnd, id));
+            out.add(switch (kinds.get(i)) {
+                case ANSWER_ONLY -> answerOnly(inst, id);
+                case REFLECTIVE -> reflective(inst, rnd, id);
+                default -> example(inst, kinds.get(i) == Kind.PERFECT, rnd, id);
+            });
         }
         return out;
     }
@@ -84,6 +102,12 @@ public final class ColdStartData {
     /** The right answer without reasoning. */
     public static SftExample answerOnly(TaskInstance inst, String id) {
         return new SftExample(id, inst.task(), inst.text(), Answers.format("", inst.answer()), false);
+    }
+
+    /** A flawed attempt caught by a check step and corrected (see {@link Reflection}); its answer is right. */
+    public SftExample reflective(TaskInstance inst, Random rnd, String id) {
+        Task task = registry.resolve(inst.task());
+        return new SftExample(id, inst.task(), inst.text(), Reflection.trace(task, inst, rnd), true);
     }
 
     /** One pair for a given problem. */
