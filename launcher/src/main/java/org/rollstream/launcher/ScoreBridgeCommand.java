@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "score-bridge", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs an external reward scorer in any language over the topic protocol, with no Kafka or Avro library:",
-                "each group of rollouts.sampled goes to the program's stdin as one JSON line, each JSON line it prints",
+        description = {"Runs an external reward scorer in any language over the topic protocol, with no Kafka or Avro library.",
+                "Each group of rollouts.sampled goes to the program's stdin as one JSON line; each JSON line it prints",
                 "(group_id, rewards[, parts, error]) goes to rewards.partial as that group's component. Pair it with a",
                 "scorer that waits for the component: --rewards '...,NAME=WEIGHT,NAME.type=topic'. Runs until Ctrl-C.",
                 "Example: rollstream score-bridge --component judge -- python3 examples/topic_scorer.py"})
