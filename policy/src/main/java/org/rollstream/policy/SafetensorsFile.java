@@ -55,6 +55,53 @@ public final class SafetensorsFile {
      * @return sha-256 hex of the file as written
      */
     public static String write(Path path, Weights weights, Map<String, String> metadata, boolean fp16) {
+        byte[] hp = paddedHeader(weights, metadata, fp16);
+        MessageDigest fileSha = sha();
+        byte[] chunk = new byte[1 << 16];
+        try {
+            Path parent = path.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
+            try (OutputStream os = new DigestOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20), fileSha)) {
+                os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hp.length).array());
+                os.write(hp);
+                for (Weights.Tensor t : weights.tensors().values()) {
+                    IOConsumer w = len -> os.write(chunk, 0, len);
+                    forEachChunk(t.data(), fp16, chunk, w);
+                }
+            }
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write weights to " + path, e);
+        }
+        return HexFormat.of().formatHex(fileSha.digest());
+    }
+
+    /**
+     * The bytes {@link #write(Path, Weights, Map, boolean)} would write, in memory (for stores that
+     * send weights elsewhere than a file); at most 2 GiB.
+     */
+    public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16) {
+        byte[] hp = paddedHeader(weights, metadata, fp16);
+        long dataLen = 0;
+        for (Weights.Tensor t : weights.tensors().values()) {
+            dataLen += (long) t.data().length * (fp16 ? 2 : 4);
+        }
+        long total = 8 + hp.length + dataLen;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new WeightsException("weights of " + total + " bytes do not fit in memory as one array");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(hp.length).put(hp);
+        byte[] chunk = new byte[1 << 16];
+        for (Weights.Tensor t : weights.tensors().values()) {
+            forEachChunk(t.data(), fp16, chunk, len -> out.put(chunk, 0, len));
+        }
+        return out.array();
+    }
+
+    /** Header JSON (metadata with the data checksum first, then the tensors), space-padded to a multiple of 8. */
+    private static byte[] paddedHeader(Weights weights, Map<String, String> metadata, boolean fp16) {
         int elem = fp16 ? 2 : 4;
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
@@ -84,25 +131,7 @@ public final class SafetensorsFile {
         int padded = (h.length + 7) / 8 * 8;
         byte[] hp = Arrays.copyOf(h, padded);
         Arrays.fill(hp, h.length, padded, (byte) ' ');
-
-        MessageDigest fileSha = sha();
-        try {
-            Path parent = path.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
-            try (OutputStream os = new DigestOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20), fileSha)) {
-                os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                os.write(hp);
-                for (Weights.Tensor t : weights.tensors().values()) {
-                    IOConsumer w = len -> os.write(chunk, 0, len);
-                    forEachChunk(t.data(), fp16, chunk, w);
-                }
-            }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write weights to " + path, e);
-        }
-        return HexFormat.of().formatHex(fileSha.digest());
+        return hp;
     }
 
     private interface IOConsumer {
@@ -144,6 +173,14 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             throw new WeightsException("cannot read weights file " + path + ": " + e.getMessage(), e);
         }
+        return fromBytes(bytes, path.toString(), expectedSha256, expectedSpec);
+    }
+
+    /**
+     * As {@link #read(Path, String, ModelSpec)}, from the bytes of a whole file received some other
+     * way; {@code path} names their source in error messages.
+     */
+    public static Contents fromBytes(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec) {
         String fileSha = HexFormat.of().formatHex(sha().digest(bytes));
         if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(fileSha)) {
             throw new WeightsException("checksum mismatch for " + path + ": expected sha-256 " + expectedSha256 + " but file has " + fileSha);
@@ -209,7 +246,7 @@ public final class SafetensorsFile {
         return new Contents(w, meta, fileSha);
     }
 
-    private static Weights.Tensor decodeTensor(Path path, String name, JsonNode t, ByteBuffer bb, int dataStart, long dataLen) {
+    private static Weights.Tensor decodeTensor(String path, String name, JsonNode t, ByteBuffer bb, int dataStart, long dataLen) {
         String where = "malformed tensor '" + name + "' in " + path + ": ";
         String dtype = t.path("dtype").asText("");
         int elem = switch (dtype) {

@@ -10,6 +10,7 @@ import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
 import org.rollstream.schemas.records.SftSample;
 import org.rollstream.schemas.records.StepAudit;
+import org.rollstream.schemas.records.WeightChunk;
 
 /** The top-level record schemas of this release. */
 final class CurrentSchemas {
@@ -19,6 +20,7 @@ final class CurrentSchemas {
     static List<Schema> all() {
         return List.of(Prompt.getClassSchema(), SampledGroup.getClassSchema(), ScoredGroup.getClassSchema(),
                 PolicyVersion.getClassSchema(), SftSample.getClassSchema(), MetricEvent.getClassSchema(),
-                DeadLetter.getClassSchema(), StepAudit.getClassSchema());
+                DeadLetter.getClassSchema(), StepAudit.getClassSchema(),
+                WeightChunk.getClassSchema());
     }
 }
