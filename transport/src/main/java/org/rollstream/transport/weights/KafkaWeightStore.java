@@ -52,7 +52,8 @@ public final class KafkaWeightStore implements WeightStore {
     private final String clientId;
     private final int chunkBytes;
     private KafkaProducer<byte[], byte[]> producer; // guarded by this
-    private KafkaConsumer<byte[], byte[]> consumer; // guarded by fetchLock
+    private volatile KafkaConsumer<byte[], byte[]> consumer; // written under fetchLock; read by close to wake it
+    private volatile boolean closed;
     private final Object fetchLock = new Object();
     private long skippedRecords; // guarded by fetchLock
 
@@ -104,47 +105,53 @@ public final class KafkaWeightStore implements WeightStore {
     @Override
     public Fetched fetch(String location, String sha256) {
         KafkaWeightsLocation loc = KafkaWeightsLocation.parse(location);
-        String policy = null;
         synchronized (fetchLock) {
-            KafkaConsumer<byte[], byte[]> c = consumer();
-            TopicPartition tp = new TopicPartition(loc.topic(), loc.partition());
-            long t0 = System.nanoTime();
-            c.assign(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).getOrDefault(tp, 0L);
-            if (loc.offset() >= end) {
-                throw new WeightStoreException("weights at " + location + " are not on the broker: the log of " + tp + " ends at " + end);
+            try {
+                return fetch(loc, location, sha256);
+            } catch (org.apache.kafka.common.errors.WakeupException e) {
+                throw new WeightStoreException("fetch of " + location + " cut short: the store is closing", e);
             }
-            c.seek(tp, loc.offset());
-            ChunkAssembler assembler = null;
-            Timer timer = Time.SYSTEM.timer(DEADLINE);
-            while ((assembler == null || !assembler.complete()) && c.position(tp) < end) {
-                if (timer.isExpired()) {
-                    throw new WeightStoreException("weights at " + location + " not read within " + DEADLINE.toSeconds() + " s"
-                            + (assembler == null ? "" : ": " + assembler.progress()));
+        }
+    }
+
+    private Fetched fetch(KafkaWeightsLocation loc, String location, String sha256) {
+        KafkaConsumer<byte[], byte[]> c = consumer();
+        TopicPartition tp = new TopicPartition(loc.topic(), loc.partition());
+        long t0 = System.nanoTime();
+        c.assign(List.of(tp));
+        long end = c.endOffsets(List.of(tp)).getOrDefault(tp, 0L);
+        if (loc.offset() >= end) {
+            throw new WeightStoreException("weights at " + location + " are not on the broker: the log of " + tp + " ends at " + end);
+        }
+        c.seek(tp, loc.offset());
+        ChunkAssembler assembler = null;
+        Timer timer = Time.SYSTEM.timer(DEADLINE);
+        while ((assembler == null || !assembler.complete()) && c.position(tp) < end) {
+            if (timer.isExpired()) {
+                throw new WeightStoreException("weights at " + location + " not read within " + DEADLINE.toSeconds() + " s"
+                        + (assembler == null ? "" : ": " + assembler.progress()));
+            }
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                WeightChunk chunk = decode(r);
+                if (chunk == null) {
+                    continue;
                 }
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    WeightChunk chunk = decode(r);
-                    if (chunk == null) {
+                if (assembler == null) { // the location does not name the policy: the first chunk of this version does
+                    if (!sameVersion(chunk, loc)) {
                         continue;
                     }
-                    if (assembler == null) { // the announcement does not name the policy: take it from the first chunk of this version
-                        if (!sameVersion(chunk, loc)) {
-                            continue;
-                        }
-                        policy = chunk.getPolicy().toString();
-                        assembler = new ChunkAssembler(policy, loc.runId(), loc.incarnation(), loc.version(), sha256);
-                    }
-                    assembler.accept(chunk);
+                    assembler = new ChunkAssembler(chunk.getPolicy().toString(), loc.runId(), loc.incarnation(), loc.version(), sha256);
                 }
+                assembler.accept(chunk);
             }
-            if (assembler == null) {
-                throw new WeightStoreException("no chunk of run '" + loc.runId() + "' v" + loc.version() + " between offsets "
-                        + loc.offset() + " and " + end + " of " + tp + " (compacted away after newer versions?)");
-            }
-            byte[] bytes = assembler.bytes(); // throws when partial or altered
-            long verify = assembler.verifyNanos();
-            return new Fetched(bytes, System.nanoTime() - t0 - verify, verify);
         }
+        if (assembler == null) {
+            throw new WeightStoreException("no chunk of run '" + loc.runId() + "' v" + loc.version() + " between offsets "
+                    + loc.offset() + " and " + end + " of " + tp + " (compacted away after newer versions?)");
+        }
+        byte[] bytes = assembler.bytes(); // throws when partial or altered
+        long verify = assembler.verifyNanos();
+        return new Fetched(bytes, System.nanoTime() - t0 - verify, verify);
     }
 
     private static boolean sameVersion(WeightChunk c, KafkaWeightsLocation loc) {
@@ -186,6 +193,9 @@ public final class KafkaWeightStore implements WeightStore {
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {
+        if (closed) {
+            throw new WeightStoreException("the weight store is closed");
+        }
         if (consumer == null) {
             Properties p = settings.consumerProps("unused");
             p.remove(ConsumerConfig.GROUP_ID_CONFIG); // assign() without a group: nothing to commit
@@ -201,8 +211,14 @@ public final class KafkaWeightStore implements WeightStore {
         return consumer;
     }
 
+    /** Closes producer and consumer; a fetch in progress is woken and fails. */
     @Override
     public void close() {
+        closed = true;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup(); // the one thread-safe consumer call: a fetch in poll() ends now rather than at its deadline
+        }
         synchronized (this) {
             if (producer != null) {
                 producer.close(Duration.ofSeconds(10));

@@ -31,6 +31,11 @@ public final class WeightChunks {
         return out;
     }
 
+    /** sha-256 hex of {@code bytes}, as {@link WeightBlob#sha256()} wants it. */
+    public static String sha256(byte[] bytes) {
+        return Sha256.hex(bytes);
+    }
+
     static long crc(byte[] b, int off, int len) {
         CRC32C c = new CRC32C();
         c.update(b, off, len);
