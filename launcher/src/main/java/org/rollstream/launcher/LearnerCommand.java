@@ -26,17 +26,24 @@ final class LearnerCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions training;
 
+    @Mixin
+    WeightStoreOptions weights;
+
+    @Mixin
+    SigningOptions signing;
+
     @Override
     public Integer call() {
         KafkaSettings settings = kafka.requiredSettings("learner");
         LearnerConfig config = training.learnerConfig();
+        var weightSettings = weights.settings(signing.signer());
         RunCommand.checkDataset(config);
         settings.verifyReachable(Duration.ofSeconds(15));
         try (TopicAdmin admin = new TopicAdmin(settings)) {
             admin.ensureTopics(Topics.all(4));
         }
         try (LearnerService learner = new LearnerService(settings, config, CharTokenizer.builtin(), TaskRegistry.defaults(),
-                e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues()))) {
+                e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues())).weights(weightSettings)) {
             GracefulStop.install("learner", learner::stop, Duration.ofMinutes(2));
             LearnerService.Summary s = learner.run();
             Path report = config.runDir().resolve("report");
