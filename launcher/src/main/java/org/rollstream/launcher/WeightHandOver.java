@@ -67,7 +67,7 @@ final class WeightHandOver {
                         go.await();
                         WeightStore.Fetched f = reader.fetch(location, sha);
                         long a = System.nanoTime();
-                        SafetensorsFile.Contents c = SafetensorsFile.fromBytes(f.bytes(), location, null, spec);
+                        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(f.bytes(), location, spec);
                         long b = System.nanoTime();
                         OrtPolicy.create(spec, c.weights(), Device.CPU).close();
                         long e = System.nanoTime();

@@ -55,9 +55,13 @@ public final class SafetensorsFile {
      * @return sha-256 hex of the file as written
      */
     public static String write(Path path, Weights weights, Map<String, String> metadata, boolean fp16) {
-        byte[] hp = paddedHeader(weights, metadata, fp16);
-        MessageDigest fileSha = sha();
+        MessageDigest dataSha = sha();
         byte[] chunk = new byte[1 << 16];
+        for (Weights.Tensor t : weights.tensors().values()) {
+            forEachChunk(t.data(), fp16, chunk, len -> dataSha.update(chunk, 0, len));
+        }
+        byte[] hp = paddedHeader(weights, metadata, fp16, HexFormat.of().formatHex(dataSha.digest()));
+        MessageDigest fileSha = sha();
         try {
             Path parent = path.toAbsolutePath().getParent();
             Files.createDirectories(parent);
@@ -82,26 +86,44 @@ public final class SafetensorsFile {
      * send weights elsewhere than a file); at most 2 GiB.
      */
     public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16) {
-        byte[] hp = paddedHeader(weights, metadata, fp16);
+        // the header records the data's sha-256, which is only known after the data: write the data
+        // once behind a header with a stand-in checksum of the same length, then the real header
+        byte[] provisional = paddedHeader(weights, metadata, fp16, "0".repeat(64));
         long dataLen = 0;
         for (Weights.Tensor t : weights.tensors().values()) {
             dataLen += (long) t.data().length * (fp16 ? 2 : 4);
         }
-        long total = 8 + hp.length + dataLen;
+        long total = 8 + provisional.length + dataLen;
         if (total > Integer.MAX_VALUE - 8) {
             throw new WeightsException("weights of " + total + " bytes do not fit in memory as one array");
         }
+        int dataStart = 8 + provisional.length;
         ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
-        out.putLong(hp.length).put(hp);
-        byte[] chunk = new byte[1 << 16];
+        out.putLong(provisional.length).position(dataStart);
         for (Weights.Tensor t : weights.tensors().values()) {
-            forEachChunk(t.data(), fp16, chunk, len -> out.put(chunk, 0, len));
+            float[] d = t.data();
+            if (fp16) {
+                for (float f : d) {
+                    out.putShort(Half.fromFloat(f));
+                }
+            } else {
+                out.asFloatBuffer().put(d);
+                out.position(out.position() + 4 * d.length);
+            }
         }
-        return out.array();
+        byte[] bytes = out.array();
+        MessageDigest dataSha = sha();
+        dataSha.update(bytes, dataStart, (int) dataLen);
+        byte[] header = paddedHeader(weights, metadata, fp16, HexFormat.of().formatHex(dataSha.digest()));
+        if (header.length != provisional.length) {
+            throw new IllegalStateException("safetensors header changed length with its checksum");
+        }
+        System.arraycopy(header, 0, bytes, 8, header.length);
+        return bytes;
     }
 
-    /** Header JSON (metadata with the data checksum first, then the tensors), space-padded to a multiple of 8. */
-    private static byte[] paddedHeader(Weights weights, Map<String, String> metadata, boolean fp16) {
+    /** Header JSON (metadata with the data checksum, then the tensors), space-padded to a multiple of 8. */
+    private static byte[] paddedHeader(Weights weights, Map<String, String> metadata, boolean fp16, String dataSha256) {
         int elem = fp16 ? 2 : 4;
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
@@ -114,13 +136,8 @@ public final class SafetensorsFile {
             t.putArray("data_offsets").add(offset).add(offset + n);
             offset += n;
         }
-        MessageDigest dataSha = sha();
-        byte[] chunk = new byte[1 << 16];
-        for (Weights.Tensor t : weights.tensors().values()) {
-            forEachChunk(t.data(), fp16, chunk, len -> dataSha.update(chunk, 0, len));
-        }
         Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
-        meta.put(META_DATA_SHA, HexFormat.of().formatHex(dataSha.digest()));
+        meta.put(META_DATA_SHA, dataSha256);
         ObjectNode m = JSON.createObjectNode();
         meta.forEach(m::put);
         // __metadata__ first, as the Python writer does
@@ -181,7 +198,21 @@ public final class SafetensorsFile {
      * way; {@code path} names their source in error messages.
      */
     public static Contents fromBytes(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec) {
-        String fileSha = HexFormat.of().formatHex(sha().digest(bytes));
+        return decode(bytes, path, expectedSha256, expectedSpec, true);
+    }
+
+    /**
+     * Decodes a whole file whose sha-256 the caller has already checked against a value it trusts
+     * (e.g. a signed announcement's); the data checksum, which that covers, is not computed again.
+     * Format and spec checks are as in {@link #read(Path, String, ModelSpec)}; the result's
+     * {@code sha256} is null (not computed here).
+     */
+    public static Contents fromVerifiedBytes(byte[] bytes, String path, ModelSpec expectedSpec) {
+        return decode(bytes, path, null, expectedSpec, false);
+    }
+
+    private static Contents decode(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec, boolean checkData) {
+        String fileSha = checkData ? HexFormat.of().formatHex(sha().digest(bytes)) : null;
         if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(fileSha)) {
             throw new WeightsException("checksum mismatch for " + path + ": expected sha-256 " + expectedSha256 + " but file has " + fileSha);
         }
@@ -210,7 +241,7 @@ public final class SafetensorsFile {
             }
         }
         String recorded = meta.get(META_DATA_SHA);
-        if (recorded != null) {
+        if (recorded != null && checkData) {
             MessageDigest d = sha();
             d.update(bytes, dataStart, (int) dataLen);
             String actual = HexFormat.of().formatHex(d.digest());
@@ -268,6 +299,10 @@ public final class SafetensorsFile {
         if (n > Integer.MAX_VALUE - 8) throw new WeightsException(where + "too large");
         float[] data = new float[(int) n];
         int p = dataStart + (int) begin;
+        if (dtype.equals("F32")) {
+            bb.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(p).asFloatBuffer().get(data);
+            return new Weights.Tensor(shape, data);
+        }
         for (int i = 0; i < n; i++, p += elem) {
             data[i] = switch (dtype) {
                 case "F32" -> bb.getFloat(p);

@@ -69,6 +69,24 @@ class SafetensorsTest {
     }
 
     @Test
+    void bytesInMemoryAreTheFileThatWouldBeWritten(@TempDir Path dir) throws Exception {
+        Weights w = random(SPEC, 5);
+        for (boolean fp16 : new boolean[]{false, true}) {
+            Path f = dir.resolve("w" + fp16 + ".safetensors");
+            String sha = SafetensorsFile.write(f, w, Map.of("k", "v"), fp16);
+            byte[] mem = SafetensorsFile.toBytes(w, Map.of("k", "v"), fp16);
+            assertArrayEquals(Files.readAllBytes(f), mem, "fp16=" + fp16);
+            SafetensorsFile.Contents c = SafetensorsFile.fromBytes(mem, "memory", sha, SPEC);
+            assertEquals(sha, c.sha256());
+            SafetensorsFile.Contents v = SafetensorsFile.fromVerifiedBytes(mem, "memory", SPEC);
+            assertTrue(c.weights().contentEquals(v.weights()));
+            if (!fp16) {
+                assertTrue(w.contentEquals(v.weights()));
+            }
+        }
+    }
+
+    @Test
     void tamperedFileIsRefused(@TempDir Path dir) throws Exception {
         WeightSnapshot snap = WeightSnapshot.write(dir, random(SPEC, 3), SPEC, 1, 1);
         byte[] b = Files.readAllBytes(snap.path());

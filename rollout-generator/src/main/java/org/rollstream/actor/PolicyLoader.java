@@ -39,8 +39,8 @@ final class PolicyLoader {
         }
         byte[] bytes = store.fetch(location, v.getSha256().toString()).bytes();
         ModelSpec announced = v.getSpec() == null || v.getSpec().isBlank() ? null : parseSpec(v.getSpec());
-        // the store checked the sha-256 already
-        SafetensorsFile.Contents c = SafetensorsFile.fromBytes(bytes, location, null, announced);
+        // the store checked the whole file against the announced sha-256: the data checksum is not recomputed
+        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(bytes, location, announced);
         ModelSpec spec = announced != null ? announced : specFromFile(c, location);
         Weights weights = c.weights();
         weights.checkAgainst(spec);

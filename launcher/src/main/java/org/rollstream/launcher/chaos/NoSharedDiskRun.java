@@ -214,6 +214,8 @@ public final class NoSharedDiskRun {
         }
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=tmp",
+                // the actor logs each version it starts serving at info; the command's default is warn
+                "-Dorg.slf4j.simpleLogger.log.org.rollstream.actor.ActorService=info",
                 "-cp", settings.classpath(), MAIN));
         cmd.addAll(args);
         RoleProcess p = new RoleProcess(name, cmd, Map.of("OMP_NUM_THREADS", "1"), settings.workDir().resolve("logs"), dir);

@@ -106,6 +106,18 @@ class ChunkAssemblerTest {
     }
 
     @Test
+    void overlappingChunksCannotPassOffAnotherFile() {
+        // chunk 1 claims chunk 0's place: every chunk is intact and in order, yet the file has a hole
+        List<WeightChunk> chunks = new ArrayList<>(WeightChunks.split(BLOB, 1000));
+        chunks.set(1, WeightChunk.newBuilder(chunks.get(1)).setOffset(0).setData(chunks.get(0).getData().duplicate())
+                .setCrc32c(chunks.get(0).getCrc32c()).build());
+        ChunkAssembler a = assembler();
+        chunks.forEach(a::accept);
+        assertTrue(a.complete());
+        assertThrows(WeightStoreException.class, a::bytes);
+    }
+
+    @Test
     void chunksDisagreeingOnTheCountOrTheFileAreRefused() {
         List<WeightChunk> chunks = WeightChunks.split(BLOB, 1000);
         ChunkAssembler a = assembler();
