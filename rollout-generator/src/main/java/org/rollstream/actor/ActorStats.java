@@ -93,7 +93,7 @@ public final class ActorStats {
     /** Records on {@code prompts} that did not decode as a Prompt; sent to {@code prompts.dlq} by the consumer. */
     public long promptsUndecodable() {
         ConsumerStats c = consumer;
-        return c == null ? 0 : c.deadLettered();
+        return c == null ? 0 : c.decodeFailures();
     }
 
     /** Everything this actor sent to {@code prompts.dlq}: undecodable and refused prompts. */
