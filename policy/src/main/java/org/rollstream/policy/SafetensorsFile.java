@@ -300,7 +300,11 @@ public final class SafetensorsFile {
         float[] data = new float[(int) n];
         int p = dataStart + (int) begin;
         if (dtype.equals("F32")) {
-            bb.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(p).asFloatBuffer().get(data);
+            bb.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(p).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+            return new Weights.Tensor(shape, data);
+        }
+        if (dtype.equals("F16")) {
+            Half.toFloats(bb, p, data, (int) n);
             return new Weights.Tensor(shape, data);
         }
         for (int i = 0; i < n; i++, p += elem) {

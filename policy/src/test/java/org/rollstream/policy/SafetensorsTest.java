@@ -87,6 +87,20 @@ class SafetensorsTest {
     }
 
     @Test
+    void tableDecodingOfHalvesMatchesTheConversionForEveryBitPattern() {
+        ByteBuffer all = ByteBuffer.allocate(2 * 65536 + 2).order(ByteOrder.LITTLE_ENDIAN);
+        all.putShort((short) 0x7777); // an unaligned start
+        for (int i = 0; i < 65536; i++) {
+            all.putShort((short) i);
+        }
+        float[] out = new float[65536];
+        Half.toFloats(all, 2, out, out.length);
+        for (int i = 0; i < 65536; i++) {
+            assertEquals(Float.floatToRawIntBits(Half.toFloat((short) i)), Float.floatToRawIntBits(out[i]), "bits " + i);
+        }
+    }
+
+    @Test
     void tamperedFileIsRefused(@TempDir Path dir) throws Exception {
         WeightSnapshot snap = WeightSnapshot.write(dir, random(SPEC, 3), SPEC, 1, 1);
         byte[] b = Files.readAllBytes(snap.path());
