@@ -89,7 +89,7 @@ class SafetensorsTest {
     @Test
     void tableDecodingOfHalvesMatchesTheConversionForEveryBitPattern() {
         ByteBuffer all = ByteBuffer.allocate(2 * 65536 + 2).order(ByteOrder.LITTLE_ENDIAN);
-        all.putShort((short) 0x7777); // an unaligned start
+        all.putShort((short) 0x7777); // decoding starts past the buffer's beginning
         for (int i = 0; i < 65536; i++) {
             all.putShort((short) i);
         }
