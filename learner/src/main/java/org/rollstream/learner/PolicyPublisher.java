@@ -13,6 +13,7 @@ import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.time.Time;
 import org.rollstream.transport.weights.DirectoryWeightStore;
 import org.rollstream.transport.weights.WeightBlob;
+import org.rollstream.transport.weights.WeightChunks;
 import org.rollstream.transport.weights.WeightStore;
 import org.rollstream.transport.weights.WeightsSettings;
 
@@ -63,7 +64,7 @@ final class PolicyPublisher {
     PolicyVersion publish(Weights weights, long version, long step) {
         byte[] bytes = WeightSnapshot.toBytes(weights, spec, version, step, this.weights.fp16());
         WeightBlob blob = new WeightBlob(policyName, run.runId(), run.incarnation(), version, bytes,
-                org.rollstream.transport.weights.WeightChunks.sha256(bytes), this.weights.fp16());
+                WeightChunks.sha256(bytes), this.weights.fp16());
         String location = files.put(blob);
         if (remote != null) {
             location = remote.put(blob);

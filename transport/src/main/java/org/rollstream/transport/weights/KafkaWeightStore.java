@@ -171,6 +171,13 @@ public final class KafkaWeightStore implements WeightStore {
         }
     }
 
+    /** Records on the weights topic that did not decode as a chunk (skipped, logged). */
+    public long skippedRecords() {
+        synchronized (fetchLock) {
+            return skippedRecords;
+        }
+    }
+
     @Override
     public boolean handles(String location) {
         return location != null && location.startsWith(KafkaWeightsLocation.SCHEME);
