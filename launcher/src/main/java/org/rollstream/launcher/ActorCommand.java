@@ -21,6 +21,9 @@ final class ActorCommand implements Callable<Integer> {
     @Mixin
     RoleOptions roles;
 
+    @Mixin
+    SigningOptions signing;
+
     @Option(names = "--id", defaultValue = "actor", description = "Actor id, unique per process (default: ${DEFAULT-VALUE}-<pid>).")
     String id;
 
@@ -43,9 +46,10 @@ final class ActorCommand implements Callable<Integer> {
         roles.validate();
         String actorId = id + "-" + ProcessHandle.current().pid();
         ActorConfig config = roles.actorConfig(actorId, policyName, maxNewTokens, seed).withConsumerGroup(group);
+        var weights = signing.actorSettings();
         KafkaSettings settings = kafka.requiredSettings("actor");
         settings.verifyReachable(Duration.ofSeconds(15));
-        ActorService actor = ActorService.start(settings, config, CharTokenizer.builtin());
+        ActorService actor = ActorService.start(settings, config, CharTokenizer.builtin(), weights);
         Operations.metrics().bindActor(actor.stats());
         Operations.metrics().bindConsumerLag(settings, group, Duration.ofSeconds(10));
         System.out.println("actor " + actorId + " started; waiting for policy '" + policyName + "' on " + settings.bootstrapServers());

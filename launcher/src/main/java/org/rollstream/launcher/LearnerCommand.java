@@ -26,10 +26,17 @@ final class LearnerCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions training;
 
+    @Mixin
+    WeightStoreOptions weights;
+
+    @Mixin
+    SigningOptions signing;
+
     @Override
     public Integer call() {
         KafkaSettings settings = kafka.requiredSettings("learner");
         LearnerConfig config = training.learnerConfig();
+        var weightSettings = weights.settings(signing.signer());
         RunCommand.checkDataset(config);
         settings.verifyReachable(Duration.ofSeconds(15));
         try (TopicAdmin admin = new TopicAdmin(settings)) {
@@ -37,7 +44,7 @@ final class LearnerCommand implements Callable<Integer> {
         }
         try (LearnerService learner = new LearnerService(settings, config, CharTokenizer.builtin(), TaskRegistry.defaults(),
                 Operations.metrics().learnerListener().andThen(
-                        e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues())))) {
+                        e -> System.out.println(e.getKind() + " step " + e.getStep() + " " + e.getValues()))).weights(weightSettings)) {
             GracefulStop.install("learner", learner::stop, Duration.ofMinutes(2));
             LearnerService.Summary s = learner.run();
             Path report = config.runDir().resolve("report");

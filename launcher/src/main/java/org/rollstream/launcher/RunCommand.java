@@ -27,6 +27,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     RoleOptions roles;
 
+    @Mixin
+    WeightStoreOptions weights;
+
     @Option(names = "--actors", defaultValue = "1", description = "Actor threads sharing the prompts (default: ${DEFAULT-VALUE}).")
     int actors;
 
@@ -53,7 +56,10 @@ final class RunCommand implements Callable<Integer> {
                     roles.actorConfig("actor", config.policyName(), config.maxNewTokens(), config.seed()), actors,
                     roles.scorerConfig("scorer", config.maxNewTokens()), partitions, System.out,
                     Duration.ofSeconds(console ? 1 : 10), console,
-                    learner -> GracefulStop.install("rollstream run", learner::stop, Duration.ofMinutes(2)));
+                    learner -> {
+                        learner.weights(weights.settings());
+                        GracefulStop.install("rollstream run", learner::stop, Duration.ofMinutes(2));
+                    });
             Map<String, String> summary = summary(config, result.learner(), result);
             Path reportDir = config.runDir().resolve("report");
             List<Path> files = RunReport.write(reportDir, config.metricsCsv(), result.learner().metrics(), summary);

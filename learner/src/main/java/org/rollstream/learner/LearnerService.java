@@ -48,6 +48,9 @@ import org.rollstream.transport.KafkaSettings;
 import org.rollstream.transport.ReactiveProducer;
 import org.rollstream.transport.errors.BadRecordException;
 import org.rollstream.transport.time.Time;
+import org.rollstream.transport.weights.KafkaWeightStore;
+import org.rollstream.transport.weights.WeightStore;
+import org.rollstream.transport.weights.WeightsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +89,8 @@ public final class LearnerService implements AutoCloseable {
     /** Opened by {@link #run()} once it knows whether it resumes (a resume keeps the rows up to its step). */
     private MetricsLog metrics;
     private final AtomicBoolean stopping = new AtomicBoolean();
+    private volatile WeightsSettings weights = WeightsSettings.defaults();
+    private WeightStore remoteWeights; // guarded by this; opened with the first session that needs it
     private final AtomicReference<Progress> progress = new AtomicReference<>(Progress.START);
 
     /** A snapshot for progress lines; {@code sftLoss} is set during the cold start, NaN afterwards. */
@@ -152,6 +157,22 @@ public final class LearnerService implements AutoCloseable {
         this.topics = new LearnerTopics(kafka, producer);
     }
 
+    /**
+     * Where and how to publish weights (default: files in the run directory, fp32, unsigned); call
+     * before {@link #run()}.
+     */
+    public LearnerService weights(WeightsSettings settings) {
+        this.weights = java.util.Objects.requireNonNull(settings, "weights");
+        return this;
+    }
+
+    private synchronized WeightStore remoteWeights() {
+        if (weights.store() == WeightsSettings.Store.KAFKA && remoteWeights == null) {
+            remoteWeights = new KafkaWeightStore(kafka, "learner-" + config.runId());
+        }
+        return remoteWeights;
+    }
+
     public Progress progress() {
         return progress.get();
     }
@@ -197,7 +218,7 @@ public final class LearnerService implements AutoCloseable {
                 config.grpo().maxStaleness(), config.grpo().dynamicSampling(), config.promptTimeoutMs(), time);
         private final PromptSource prompts = new PromptSource(identity, config.policyName(), dataset);
         private final PolicyPublisher publisher = new PolicyPublisher(config.weightsDir(), config.policyName(),
-                config.spec(), identity, producer, time);
+                config.spec(), identity, producer, time, weights, remoteWeights());
         private final DjlPolicy policy;
         private final AdamW optimizer;
         private DjlPolicy reference;
@@ -560,5 +581,10 @@ public final class LearnerService implements AutoCloseable {
         }
         deadLetters.close();
         producer.close();
+        synchronized (this) {
+            if (remoteWeights != null) {
+                remoteWeights.close();
+            }
+        }
     }
 }

@@ -44,6 +44,32 @@ final class Half {
         return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
     }
 
+    /** Every binary16 value as a float, indexed by its 16 bits: decoding a large tensor is one lookup per element. */
+    private static final class Table {
+        static final float[] TO_FLOAT = new float[1 << 16];
+
+        static {
+            for (int i = 0; i < TO_FLOAT.length; i++) {
+                TO_FLOAT[i] = toFloat((short) i);
+            }
+        }
+    }
+
+    /** Decodes {@code n} little-endian binary16 values starting at {@code from} in {@code src} into {@code dst}. */
+    static void toFloats(java.nio.ByteBuffer src, int from, float[] dst, int n) {
+        java.nio.ShortBuffer sb = src.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).position(from).slice()
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+        float[] table = Table.TO_FLOAT;
+        short[] chunk = new short[Math.min(n, 1 << 15)];
+        for (int i = 0; i < n; i += chunk.length) {
+            int len = Math.min(chunk.length, n - i);
+            sb.get(chunk, 0, len);
+            for (int k = 0; k < len; k++) {
+                dst[i + k] = table[chunk[k] & 0xffff];
+            }
+        }
+    }
+
     static float bf16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xffff) << 16);
     }

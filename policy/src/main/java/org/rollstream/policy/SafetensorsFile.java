@@ -55,6 +55,82 @@ public final class SafetensorsFile {
      * @return sha-256 hex of the file as written
      */
     public static String write(Path path, Weights weights, Map<String, String> metadata, boolean fp16) {
+        MessageDigest dataSha = sha();
+        byte[] chunk = new byte[1 << 16];
+        for (Weights.Tensor t : weights.tensors().values()) {
+            forEachChunk(t.data(), fp16, chunk, len -> dataSha.update(chunk, 0, len));
+        }
+        byte[] hp = paddedHeader(weights, metadata, fp16, HexFormat.of().formatHex(dataSha.digest()));
+        MessageDigest fileSha = sha();
+        try {
+            Path parent = path.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
+            try (OutputStream os = new DigestOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20), fileSha)) {
+                os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hp.length).array());
+                os.write(hp);
+                for (Weights.Tensor t : weights.tensors().values()) {
+                    IOConsumer w = len -> os.write(chunk, 0, len);
+                    forEachChunk(t.data(), fp16, chunk, w);
+                }
+            }
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write weights to " + path, e);
+        }
+        return HexFormat.of().formatHex(fileSha.digest());
+    }
+
+    /**
+     * The bytes {@link #write(Path, Weights, Map, boolean)} would write, in memory (for stores that
+     * send weights elsewhere than a file); at most 2 GiB.
+     */
+    public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16) {
+        // the header records the data's sha-256, which is only known after the data: write the data
+        // once behind a header with a stand-in checksum of the same length, then the real header
+        byte[] provisional = paddedHeader(weights, metadata, fp16, "0".repeat(64));
+        long dataLen = 0;
+        for (Weights.Tensor t : weights.tensors().values()) {
+            dataLen += (long) t.data().length * (fp16 ? 2 : 4);
+        }
+        long total = 8 + provisional.length + dataLen;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new WeightsException("weights of " + total + " bytes do not fit in memory as one array");
+        }
+        int dataStart = 8 + provisional.length;
+        ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(provisional.length).position(dataStart);
+        for (Weights.Tensor t : weights.tensors().values()) {
+            float[] d = t.data();
+            if (fp16) { // converted a block at a time into a short[], then copied in bulk
+                java.nio.ShortBuffer sb = out.slice().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+                short[] block = new short[Math.max(1, Math.min(d.length, 1 << 15))];
+                for (int i = 0; i < d.length; i += block.length) {
+                    int len = Math.min(block.length, d.length - i);
+                    for (int k = 0; k < len; k++) {
+                        block[k] = Half.fromFloat(d[i + k]);
+                    }
+                    sb.put(block, 0, len);
+                }
+                out.position(out.position() + 2 * d.length);
+            } else {
+                out.asFloatBuffer().put(d);
+                out.position(out.position() + 4 * d.length);
+            }
+        }
+        byte[] bytes = out.array();
+        MessageDigest dataSha = sha();
+        dataSha.update(bytes, dataStart, (int) dataLen);
+        byte[] header = paddedHeader(weights, metadata, fp16, HexFormat.of().formatHex(dataSha.digest()));
+        if (header.length != provisional.length) {
+            throw new IllegalStateException("safetensors header changed length with its checksum");
+        }
+        System.arraycopy(header, 0, bytes, 8, header.length);
+        return bytes;
+    }
+
+    /** Header JSON (metadata with the data checksum, then the tensors), space-padded to a multiple of 8. */
+    private static byte[] paddedHeader(Weights weights, Map<String, String> metadata, boolean fp16, String dataSha256) {
         int elem = fp16 ? 2 : 4;
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
@@ -67,13 +143,8 @@ public final class SafetensorsFile {
             t.putArray("data_offsets").add(offset).add(offset + n);
             offset += n;
         }
-        MessageDigest dataSha = sha();
-        byte[] chunk = new byte[1 << 16];
-        for (Weights.Tensor t : weights.tensors().values()) {
-            forEachChunk(t.data(), fp16, chunk, len -> dataSha.update(chunk, 0, len));
-        }
         Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
-        meta.put(META_DATA_SHA, HexFormat.of().formatHex(dataSha.digest()));
+        meta.put(META_DATA_SHA, dataSha256);
         ObjectNode m = JSON.createObjectNode();
         meta.forEach(m::put);
         // __metadata__ first, as the Python writer does
@@ -84,25 +155,7 @@ public final class SafetensorsFile {
         int padded = (h.length + 7) / 8 * 8;
         byte[] hp = Arrays.copyOf(h, padded);
         Arrays.fill(hp, h.length, padded, (byte) ' ');
-
-        MessageDigest fileSha = sha();
-        try {
-            Path parent = path.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
-            try (OutputStream os = new DigestOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20), fileSha)) {
-                os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                os.write(hp);
-                for (Weights.Tensor t : weights.tensors().values()) {
-                    IOConsumer w = len -> os.write(chunk, 0, len);
-                    forEachChunk(t.data(), fp16, chunk, w);
-                }
-            }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write weights to " + path, e);
-        }
-        return HexFormat.of().formatHex(fileSha.digest());
+        return hp;
     }
 
     private interface IOConsumer {
@@ -144,7 +197,29 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             throw new WeightsException("cannot read weights file " + path + ": " + e.getMessage(), e);
         }
-        String fileSha = HexFormat.of().formatHex(sha().digest(bytes));
+        return fromBytes(bytes, path.toString(), expectedSha256, expectedSpec);
+    }
+
+    /**
+     * As {@link #read(Path, String, ModelSpec)}, from the bytes of a whole file received some other
+     * way; {@code path} names their source in error messages.
+     */
+    public static Contents fromBytes(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec) {
+        return decode(bytes, path, expectedSha256, expectedSpec, true);
+    }
+
+    /**
+     * Decodes a whole file whose sha-256 the caller has already checked against a value it trusts
+     * (e.g. a signed announcement's); the data checksum, which that covers, is not computed again.
+     * Format and spec checks are as in {@link #read(Path, String, ModelSpec)}; the result's
+     * {@code sha256} is null (not computed here).
+     */
+    public static Contents fromVerifiedBytes(byte[] bytes, String path, ModelSpec expectedSpec) {
+        return decode(bytes, path, null, expectedSpec, false);
+    }
+
+    private static Contents decode(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec, boolean checkData) {
+        String fileSha = checkData ? HexFormat.of().formatHex(sha().digest(bytes)) : null;
         if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(fileSha)) {
             throw new WeightsException("checksum mismatch for " + path + ": expected sha-256 " + expectedSha256 + " but file has " + fileSha);
         }
@@ -173,7 +248,7 @@ public final class SafetensorsFile {
             }
         }
         String recorded = meta.get(META_DATA_SHA);
-        if (recorded != null) {
+        if (recorded != null && checkData) {
             MessageDigest d = sha();
             d.update(bytes, dataStart, (int) dataLen);
             String actual = HexFormat.of().formatHex(d.digest());
@@ -209,7 +284,7 @@ public final class SafetensorsFile {
         return new Contents(w, meta, fileSha);
     }
 
-    private static Weights.Tensor decodeTensor(Path path, String name, JsonNode t, ByteBuffer bb, int dataStart, long dataLen) {
+    private static Weights.Tensor decodeTensor(String path, String name, JsonNode t, ByteBuffer bb, int dataStart, long dataLen) {
         String where = "malformed tensor '" + name + "' in " + path + ": ";
         String dtype = t.path("dtype").asText("");
         int elem = switch (dtype) {
@@ -231,6 +306,14 @@ public final class SafetensorsFile {
         if (n > Integer.MAX_VALUE - 8) throw new WeightsException(where + "too large");
         float[] data = new float[(int) n];
         int p = dataStart + (int) begin;
+        if (dtype.equals("F32")) {
+            bb.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(p).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+            return new Weights.Tensor(shape, data);
+        }
+        if (dtype.equals("F16")) {
+            Half.toFloats(bb, p, data, (int) n);
+            return new Weights.Tensor(shape, data);
+        }
         for (int i = 0; i < n; i++, p += elem) {
             data[i] = switch (dtype) {
                 case "F32" -> bb.getFloat(p);

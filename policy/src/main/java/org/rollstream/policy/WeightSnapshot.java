@@ -17,13 +17,23 @@ public record WeightSnapshot(Path path, String sha256, long version, long step, 
 
     public static WeightSnapshot write(Path file, Weights weights, ModelSpec spec, long version, long step, boolean fp16) {
         weights.checkAgainst(spec);
+        String sha = SafetensorsFile.write(file, weights, metadata(spec, version, step), fp16);
+        return new WeightSnapshot(file, sha, version, step, spec);
+    }
+
+    /** The file {@link #write(Path, Weights, ModelSpec, long, long, boolean)} writes, as bytes in memory. */
+    public static byte[] toBytes(Weights weights, ModelSpec spec, long version, long step, boolean fp16) {
+        weights.checkAgainst(spec);
+        return SafetensorsFile.toBytes(weights, metadata(spec, version, step), fp16);
+    }
+
+    private static Map<String, String> metadata(ModelSpec spec, long version, long step) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put(SafetensorsFile.META_VERSION, Long.toString(version));
         meta.put(SafetensorsFile.META_STEP, Long.toString(step));
         meta.put(SafetensorsFile.META_SPEC, spec.toJson());
-        String sha = SafetensorsFile.write(file, weights, meta, fp16);
-        return new WeightSnapshot(file, sha, version, step, spec);
+        return meta;
     }
 
     /** Loads the tensors, verifying the file checksum and the shapes against {@link #spec()}. */

@@ -69,6 +69,38 @@ class SafetensorsTest {
     }
 
     @Test
+    void bytesInMemoryAreTheFileThatWouldBeWritten(@TempDir Path dir) throws Exception {
+        Weights w = random(SPEC, 5);
+        for (boolean fp16 : new boolean[]{false, true}) {
+            Path f = dir.resolve("w" + fp16 + ".safetensors");
+            String sha = SafetensorsFile.write(f, w, Map.of("k", "v"), fp16);
+            byte[] mem = SafetensorsFile.toBytes(w, Map.of("k", "v"), fp16);
+            assertArrayEquals(Files.readAllBytes(f), mem, "fp16=" + fp16);
+            SafetensorsFile.Contents c = SafetensorsFile.fromBytes(mem, "memory", sha, SPEC);
+            assertEquals(sha, c.sha256());
+            SafetensorsFile.Contents v = SafetensorsFile.fromVerifiedBytes(mem, "memory", SPEC);
+            assertTrue(c.weights().contentEquals(v.weights()));
+            if (!fp16) {
+                assertTrue(w.contentEquals(v.weights()));
+            }
+        }
+    }
+
+    @Test
+    void tableDecodingOfHalvesMatchesTheConversionForEveryBitPattern() {
+        ByteBuffer all = ByteBuffer.allocate(2 * 65536 + 2).order(ByteOrder.LITTLE_ENDIAN);
+        all.putShort((short) 0x7777); // decoding starts past the buffer's beginning
+        for (int i = 0; i < 65536; i++) {
+            all.putShort((short) i);
+        }
+        float[] out = new float[65536];
+        Half.toFloats(all, 2, out, out.length);
+        for (int i = 0; i < 65536; i++) {
+            assertEquals(Float.floatToRawIntBits(Half.toFloat((short) i)), Float.floatToRawIntBits(out[i]), "bits " + i);
+        }
+    }
+
+    @Test
     void tamperedFileIsRefused(@TempDir Path dir) throws Exception {
         WeightSnapshot snap = WeightSnapshot.write(dir, random(SPEC, 3), SPEC, 1, 1);
         byte[] b = Files.readAllBytes(snap.path());

@@ -24,6 +24,9 @@ import org.rollstream.transport.errors.BadRecordException;
 import org.rollstream.transport.errors.RetriableRecordException;
 import org.rollstream.transport.time.Time;
 import org.rollstream.transport.time.Timer;
+import org.rollstream.transport.weights.AnnouncementSigner;
+import org.rollstream.transport.weights.WeightReader;
+import org.rollstream.transport.weights.WeightsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -73,6 +76,8 @@ public final class ActorService implements AutoCloseable {
     private final AnnouncedRuns runs = new AnnouncedRuns();
     private final RunBarrier barrier = new RunBarrier(runs);
     private final PolicyLoader loader;
+    private final WeightReader weights;
+    private final AnnouncementSigner signer; // null: announcements are not checked
     private final GroupAssembler assembler;
     private final ReactiveProducer producer;
     private final DeadLetterPublisher deadLetters;
@@ -88,13 +93,15 @@ public final class ActorService implements AutoCloseable {
     private boolean stopped; // guarded by this
     private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
 
-    private ActorService(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, Time time) {
+    private ActorService(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, Time time, WeightsSettings weights) {
         this.settings = settings;
         this.config = config;
         this.tokenizer = tokenizer;
         this.time = time;
         this.check = new PromptCheck(TaskRegistry.defaults(), tokenizer);
-        this.loader = new PolicyLoader(tokenizer, config.device());
+        this.weights = new WeightReader(settings, config.actorId());
+        this.signer = weights.signer().orElse(null);
+        this.loader = new PolicyLoader(tokenizer, config.device(), this.weights);
         this.assembler = new GroupAssembler(config);
         this.producer = ReactiveProducer.create(settings, config.actorId());
         this.deadLetters = new DeadLetterPublisher(settings, producer, config.actorId());
@@ -104,7 +111,16 @@ public final class ActorService implements AutoCloseable {
 
     /** Starts following policy versions; prompts are consumed once the first version is loaded. */
     public static ActorService start(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer) {
-        ActorService a = new ActorService(settings, config, tokenizer, Time.SYSTEM);
+        return start(settings, config, tokenizer, WeightsSettings.defaults());
+    }
+
+    /**
+     * As {@link #start(KafkaSettings, ActorConfig, Tokenizer)}; with a signer in {@code weights},
+     * announcements that are unsigned or signed with another key are refused (counted, logged)
+     * and what serves keeps serving. Weights are fetched from wherever the announcement names.
+     */
+    public static ActorService start(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, WeightsSettings weights) {
+        ActorService a = new ActorService(settings, config, tokenizer, Time.SYSTEM, weights);
         a.follower.start();
         log.info("actor {} started: waiting for a version of policy '{}'", config.actorId(), config.policyName());
         return a;
@@ -119,11 +135,22 @@ public final class ActorService implements AutoCloseable {
         if (stopping || (current != null && !current.isSupersededBy(next))) {
             return true;
         }
+        if (signer != null) {
+            AnnouncementSigner.Verdict verdict = signer.verify(v);
+            if (verdict != AnnouncementSigner.Verdict.VALID) {
+                stats.versionsRefused.incrementAndGet();
+                (verdict == AnnouncementSigner.Verdict.UNSIGNED ? stats.versionsUnsigned : stats.versionsBadSignature).incrementAndGet();
+                log.error("actor {} refused policy '{}' {}: announcement is {}; still serving {}", config.actorId(), v.getPolicy(), next,
+                        verdict == AnnouncementSigner.Verdict.UNSIGNED ? "unsigned" : "signed with another key or altered",
+                        current == null ? "nothing" : current);
+                return false;
+            }
+        }
         ServingPolicy loaded;
         long t0 = time.nanoseconds();
         try {
             loaded = loader.load(v);
-        } catch (RuntimeException e) { // WeightsException, or ORT refusing the session
+        } catch (RuntimeException e) { // WeightsException, WeightStoreException, or ORT refusing the session
             stats.versionsRefused.incrementAndGet();
             log.error("actor {} refused policy '{}' {} ({}): {}; still serving {}", config.actorId(), v.getPolicy(), next,
                     v.getWeightsLocation(), e.getMessage(), current == null ? "nothing" : current);
@@ -135,6 +162,7 @@ public final class ActorService implements AutoCloseable {
         stats.currentVersion.set(loaded.version());
         stats.currentRunId = next.runId();
         stats.versionsLoaded.incrementAndGet();
+        stats.lastHandOverNanos.set(Math.max(0, time.milliseconds() - v.getCreatedAtMs()) * 1_000_000);
         log.info("actor {} now serving policy '{}' {} (loaded in {} ms)", config.actorId(), v.getPolicy(), next,
                 (time.nanoseconds() - t0) / 1_000_000);
         if (current == null) {
@@ -385,6 +413,7 @@ public final class ActorService implements AutoCloseable {
         }
         clean &= Bounded.run("actor " + config.actorId() + " producer close", producer::close, timer);
         clean &= Bounded.run("actor " + config.actorId() + " follower close", follower::close, timer);
+        weights.close();
         sampling.dispose();
         serving.close(); // a batch still sampling holds its own reference: its sessions close after it
         log.info("actor {} stopped{}: {}", config.actorId(), clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);

@@ -15,6 +15,9 @@ public final class ActorStats {
     final AtomicLong currentVersion = new AtomicLong(-1);
     final AtomicLong versionsLoaded = new AtomicLong();
     final AtomicLong versionsRefused = new AtomicLong();
+    final AtomicLong versionsUnsigned = new AtomicLong();
+    final AtomicLong versionsBadSignature = new AtomicLong();
+    final AtomicLong lastHandOverNanos = new AtomicLong(-1);
     final AtomicLong batchFailures = new AtomicLong();
     final AtomicLong versionWaitsExpired = new AtomicLong();
     final AtomicLong promptsForeign = new AtomicLong();
@@ -66,6 +69,22 @@ public final class ActorStats {
         return versionsRefused.get();
     }
 
+    /** Announcements refused for carrying no signature while signing is on; part of {@link #versionsRefused}. */
+    public long versionsUnsigned() {
+        return versionsUnsigned.get();
+    }
+
+    /** Announcements refused for a signature that does not check out under this actor's key; part of {@link #versionsRefused}. */
+    public long versionsBadSignature() {
+        return versionsBadSignature.get();
+    }
+
+    /** Milliseconds from the announcement's creation to the last installed version serving (clocks of two hosts); -1 before any. */
+    public long lastHandOverMillis() {
+        long n = lastHandOverNanos.get();
+        return n < 0 ? -1 : n / 1_000_000;
+    }
+
     /** Batches whose sampling failed twice (their prompts dead-lettered) or whose groups the broker refused (left unacked, fatal). */
     public long batchFailures() {
         return batchFailures.get();
@@ -74,7 +93,7 @@ public final class ActorStats {
     /** Records on {@code prompts} that did not decode as a Prompt; sent to {@code prompts.dlq} by the consumer. */
     public long promptsUndecodable() {
         ConsumerStats c = consumer;
-        return c == null ? 0 : c.deadLettered();
+        return c == null ? 0 : c.decodeFailures();
     }
 
     /** Everything this actor sent to {@code prompts.dlq}: undecodable and refused prompts. */
@@ -115,9 +134,9 @@ public final class ActorStats {
     @Override
     public String toString() {
         return String.format("version=%d%s prompts=%d groups=%d deadLettered=%d (undecodable=%d otherRuns=%d) tokens=%d tok/s=%.0f "
-                        + "refusedVersions=%d failedBatches=%d",
+                        + "refusedVersions=%d (unsigned=%d badSignature=%d) failedBatches=%d",
                 currentVersion(), currentRunId.isEmpty() ? "" : "@" + currentRunId, promptsConsumed(), groupsPublished(),
                 deadLettered(), promptsUndecodable(), promptsOfOtherRuns(), tokensGenerated(), tokensPerSecond(),
-                versionsRefused(), batchFailures());
+                versionsRefused(), versionsUnsigned(), versionsBadSignature(), batchFailures());
     }
 }

@@ -1,8 +1,5 @@
 package org.rollstream.actor;
 
-import java.net.URI;
-import java.nio.file.Path;
-
 import org.rollstream.policy.Device;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.OrtPolicy;
@@ -12,43 +9,47 @@ import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.Weights;
 import org.rollstream.policy.WeightsException;
 import org.rollstream.schemas.records.PolicyVersion;
+import org.rollstream.transport.weights.WeightStore;
 
 /** Turns an announced {@link PolicyVersion} into a {@link ServingPolicy}, refusing weights that do not check out. */
 final class PolicyLoader {
     private final Tokenizer tokenizer;
     private final Device device;
+    private final WeightStore store;
 
-    PolicyLoader(Tokenizer tokenizer, String device) {
+    /** @param store fetches the bytes an announcement names (a file, or chunks on the weights topic) */
+    PolicyLoader(Tokenizer tokenizer, String device, WeightStore store) {
         this.tokenizer = tokenizer;
         this.device = Device.parse(device);
+        this.store = store;
     }
 
     /**
-     * Reads the snapshot (its sha-256 must match the announcement, its tensors the spec) and builds
-     * the ONNX Runtime sessions; slow, so it runs on the follower thread, never between prompts.
+     * Fetches the snapshot from the store (its sha-256 must match the announcement; chunks fetched
+     * from Kafka must each pass their checksum), checks its tensors against the spec and builds the
+     * ONNX Runtime sessions; slow, so it runs on the follower thread, never between prompts.
      *
-     * @throws WeightsException when the file is missing, altered, or of the wrong shape or vocabulary
+     * @throws WeightsException   when the weights are of the wrong shape or vocabulary, or malformed
+     * @throws org.rollstream.transport.weights.WeightStoreException when they are missing, partial or altered
      */
     ServingPolicy load(PolicyVersion v) {
-        Path path = pathOf(v.getWeightsLocation());
+        String location = v.getWeightsLocation() == null ? "" : v.getWeightsLocation().toString();
+        if (!store.handles(location)) {
+            throw new WeightsException("policy version has no usable weights location: '" + location + "'");
+        }
+        byte[] bytes = store.fetch(location, v.getSha256().toString()).bytes();
         ModelSpec announced = v.getSpec() == null || v.getSpec().isBlank() ? null : parseSpec(v.getSpec());
-        SafetensorsFile.Contents c = SafetensorsFile.read(path, v.getSha256(), announced);
-        ModelSpec spec = announced != null ? announced : specFromFile(c, path);
+        // the store checked the whole file against the announced sha-256: the data checksum is not recomputed
+        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(bytes, location, announced);
+        ModelSpec spec = announced != null ? announced : specFromFile(c, location);
         Weights weights = c.weights();
         weights.checkAgainst(spec);
         if (spec.vocabSize() != tokenizer.vocabSize()) {
-            throw new WeightsException("weights " + path + " have a vocabulary of " + spec.vocabSize()
+            throw new WeightsException("weights " + location + " have a vocabulary of " + spec.vocabSize()
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
         OrtPolicy ort = OrtPolicy.create(spec, weights, device);
         return new ServingPolicy(PolicyIdentity.of(v), ort, new OrtSampler(ort, tokenizer));
-    }
-
-    static Path pathOf(String location) {
-        if (location == null || location.isBlank()) {
-            throw new WeightsException("policy version has no weights location");
-        }
-        return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
     }
 
     private static ModelSpec parseSpec(String json) {
@@ -59,7 +60,7 @@ final class PolicyLoader {
         }
     }
 
-    private static ModelSpec specFromFile(SafetensorsFile.Contents c, Path path) {
+    private static ModelSpec specFromFile(SafetensorsFile.Contents c, String path) {
         String json = c.metadata().get(SafetensorsFile.META_SPEC);
         if (json == null) {
             throw new WeightsException("weights " + path + " carry no spec and the announcement gives none");

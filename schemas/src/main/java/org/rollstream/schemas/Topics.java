@@ -19,6 +19,15 @@ public final class Topics {
     public static final String LEARNER_AUDIT = "learner.audit";
     /** Reward components written by external scorers (topic protocol), keyed by group id: {@code PartialReward}. */
     public static final String REWARDS_PARTIAL = "rewards.partial";
+    /** Policy weights in chunks, for clusters without a shared disk ({@code WeightChunk} records). */
+    public static final String POLICY_WEIGHTS = "policy.weights";
+    /** The most data one {@code WeightChunk} carries. */
+    public static final int WEIGHT_CHUNK_BYTES = 1024 * 1024;
+    /**
+     * Chunks are keyed {@code <policy>/<slot>/<index>} with slot = version mod this, so compaction
+     * keeps the chunks of the last {@value} versions of each policy and drops older ones.
+     */
+    public static final int WEIGHT_SLOTS = 4;
 
     /** Rollout groups carry G completions of up to thousands of tokens each. */
     public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -61,6 +70,12 @@ public final class Topics {
         specs.add(new TopicSpec(LEARNER_AUDIT, 1, Map.of("retention.ms", "-1")));
         // read whole by every scorer instance, which joins what it waits for; an hour covers any redelivery
         specs.add(new TopicSpec(REWARDS_PARTIAL, partitions, Map.of("retention.ms", Long.toString(3_600_000L))));
+        // weights: one partition (chunks of a version stay in order, an announcement names its first
+        // offset); compacted on rotating slot keys so the last WEIGHT_SLOTS versions stay; segments of
+        // 64 MiB so compaction gets to old versions without waiting for a 1 GiB segment to fill
+        specs.add(new TopicSpec(POLICY_WEIGHTS, 1, Map.of("cleanup.policy", "compact",
+                "max.message.bytes", Integer.toString(2 * WEIGHT_CHUNK_BYTES),
+                "segment.bytes", Integer.toString(64 * 1024 * 1024), "min.cleanable.dirty.ratio", "0.1")));
         for (String t : List.of(PROMPTS, ROLLOUTS_SAMPLED, ROLLOUTS_SCORED, POLICY_VERSIONS, SFT_SAMPLES, METRICS, REWARDS_PARTIAL)) {
             specs.add(new TopicSpec(dlq(t), 1, Map.of("max.message.bytes", maxBytes, "retention.ms", "-1")));
         }

@@ -28,6 +28,14 @@ class TopicsTest {
     }
 
     @Test
+    void weightsTopicKeepsTheLastVersionsAndTakesWholeChunks() {
+        Topics.TopicSpec w = Topics.all(4).stream().filter(s -> s.name().equals(Topics.POLICY_WEIGHTS)).findFirst().orElseThrow();
+        assertEquals(1, w.partitions()); // a version's chunks in order, at offsets an announcement can name
+        assertEquals("compact", w.configs().get("cleanup.policy")); // on rotating slot keys: the last few versions stay
+        assertTrue(Integer.parseInt(w.configs().get("max.message.bytes")) > Topics.WEIGHT_CHUNK_BYTES + 4096);
+    }
+
+    @Test
     void rejectsZeroPartitions() {
         assertThrows(IllegalArgumentException.class, () -> new Topics.TopicSpec("x", 0, Map.of()));
     }

@@ -36,6 +36,7 @@ final class RoleProcess {
     private final List<String> command;
     private final Map<String, String> environment;
     private final Path logFile;
+    private final Path workingDir; // null: the parent's
     private final Deque<String> tail = new ArrayDeque<>();
     private final List<String> lines = new ArrayList<>(); // of the current start, for awaitLine
     private Process process;
@@ -44,6 +45,12 @@ final class RoleProcess {
     private boolean killedByUs;
 
     RoleProcess(String name, List<String> command, Map<String, String> environment, Path logDir) {
+        this(name, command, environment, logDir, null);
+    }
+
+    /** As above, the process running in {@code workingDir} (null: this JVM's). */
+    RoleProcess(String name, List<String> command, Map<String, String> environment, Path logDir, Path workingDir) {
+        this.workingDir = workingDir;
         this.name = name;
         this.command = List.copyOf(command);
         this.environment = Map.copyOf(environment);
@@ -64,6 +71,9 @@ final class RoleProcess {
             throw new IllegalStateException(name + " is running (pid " + process.pid() + ")");
         }
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        if (workingDir != null) {
+            pb.directory(workingDir.toFile());
+        }
         pb.environment().putAll(environment);
         try {
             Files.createDirectories(logFile.getParent());

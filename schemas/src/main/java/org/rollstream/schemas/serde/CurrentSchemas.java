@@ -11,6 +11,7 @@ import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
 import org.rollstream.schemas.records.SftSample;
 import org.rollstream.schemas.records.StepAudit;
+import org.rollstream.schemas.records.WeightChunk;
 
 /** The top-level record schemas of this release. */
 final class CurrentSchemas {
@@ -20,6 +21,7 @@ final class CurrentSchemas {
     static List<Schema> all() {
         return List.of(Prompt.getClassSchema(), SampledGroup.getClassSchema(), ScoredGroup.getClassSchema(),
                 PolicyVersion.getClassSchema(), SftSample.getClassSchema(), MetricEvent.getClassSchema(),
-                DeadLetter.getClassSchema(), StepAudit.getClassSchema(), PartialReward.getClassSchema());
+                DeadLetter.getClassSchema(), StepAudit.getClassSchema(), PartialReward.getClassSchema(),
+                WeightChunk.getClassSchema());
     }
 }

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.rollstream.schemas.records.Completion;
 import org.rollstream.schemas.records.CompletionScore;
 import org.rollstream.schemas.records.FinishReason;
+import org.rollstream.schemas.records.PolicyVersion;
 import org.rollstream.schemas.records.Prompt;
 import org.rollstream.schemas.records.SampledGroup;
 import org.rollstream.schemas.records.ScoredGroup;
@@ -72,6 +73,29 @@ class AvroCodecTest {
         assertEquals(Map.of(), read.getFields());
         assertEquals("train", read.getSplit());
         assertEquals(0L, read.getIssuedAtVersion());
+    }
+
+    @Test
+    void readsAnUnsignedPolicyVersionWrittenBeforeSignatures() throws IOException {
+        Schema v2 = new Schema.Parser().parse(resource("history/PolicyVersion-v2.avsc"));
+        GenericRecord old = new GenericData.Record(v2);
+        old.put("policy", "default");
+        old.put("version", 4L);
+        old.put("runId", "run-a");
+        old.put("incarnation", 1L);
+        old.put("step", 9L);
+        old.put("weightsLocation", "/runs/a/weights/v000004.safetensors");
+        old.put("sha256", "ab");
+        old.put("createdAtMs", 1L);
+        old.put("spec", "{}");
+        old.put("metrics", Map.of());
+        ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v2).encode(old);
+        byte[] bytes = new byte[buf.remaining()];
+        buf.get(bytes);
+        PolicyVersion read = AvroCodec.of(PolicyVersion.class).decode(bytes);
+        assertEquals(4L, read.getVersion());
+        assertEquals("run-a", read.getRunId());
+        assertEquals("", read.getSignature()); // the field added since: unsigned
     }
 
     @Test

@@ -1,0 +1,113 @@
+package org.rollstream.launcher;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.Device;
+import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.OrtPolicy;
+import org.rollstream.policy.SafetensorsFile;
+import org.rollstream.policy.WeightSnapshot;
+import org.rollstream.policy.Weights;
+import org.rollstream.schemas.Topics;
+import org.rollstream.transport.KafkaSettings;
+import org.rollstream.transport.TopicAdmin;
+import org.rollstream.transport.weights.KafkaWeightStore;
+import org.rollstream.transport.weights.WeightBlob;
+import org.rollstream.transport.weights.WeightChunks;
+import org.rollstream.transport.weights.WeightStore;
+
+/**
+ * Measures a weight hand-over over Kafka the way the roles do it: the learner serialises a version
+ * to safetensors bytes (with the sha-256) and puts it on {@code policy.weights}; each of N actors,
+ * on its own thread with its own consumer, fetches the chunks, assembles them, checks them (chunk
+ * CRCs while reading, then the whole sha-256), decodes the tensors and builds its ONNX Runtime
+ * session. A run ends when the last actor serves. Not included: the announcement on
+ * {@code policy.versions} (one small record) and the follower noticing it.
+ */
+final class WeightHandOver {
+    /** One run; every stage in nanoseconds; actor stages are those of the slowest actor. */
+    record Run(long bytes, int chunks, long serialize, long produce, long fetch, long verify, long decode, long session, long total) {
+    }
+
+    private WeightHandOver() {
+    }
+
+    static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, int actors, int runs) throws Exception {
+        try (TopicAdmin admin = new TopicAdmin(kafka)) {
+            admin.ensureTopics(Topics.all(1).stream().filter(t -> t.name().equals(Topics.POLICY_WEIGHTS)).toList());
+        }
+        Weights weights = DjlPolicy.initialWeights(spec, 11);
+        String runId = "bench-" + Long.toHexString(System.nanoTime());
+        List<Run> out = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(actors);
+        List<KafkaWeightStore> readers = new ArrayList<>();
+        try (KafkaWeightStore learner = new KafkaWeightStore(kafka, "bench-learner")) {
+            for (int i = 0; i < actors; i++) {
+                readers.add(new KafkaWeightStore(kafka, "bench-actor-" + i));
+            }
+            for (int r = 0; r <= runs; r++) { // run 0 warms up the JIT and the connections
+                long version = r;
+                long t0 = System.nanoTime();
+                byte[] bytes = WeightSnapshot.toBytes(weights, spec, version, version, fp16);
+                String sha = WeightChunks.sha256(bytes);
+                long t1 = System.nanoTime();
+                String location = learner.put(new WeightBlob("bench", runId, 0, version, bytes, sha, fp16));
+                long t2 = System.nanoTime();
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<long[]>> done = new ArrayList<>();
+                for (KafkaWeightStore reader : readers) {
+                    done.add(pool.submit(() -> {
+                        go.await();
+                        WeightStore.Fetched f = reader.fetch(location, sha);
+                        long a = System.nanoTime();
+                        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(f.bytes(), location, spec);
+                        long b = System.nanoTime();
+                        OrtPolicy.create(spec, c.weights(), Device.CPU).close();
+                        long e = System.nanoTime();
+                        return new long[]{f.readNanos(), f.verifyNanos(), b - a, e - b, e};
+                    }));
+                }
+                go.countDown();
+                long[] slowest = null;
+                for (Future<long[]> f : done) {
+                    long[] s = f.get();
+                    if (slowest == null || s[4] > slowest[4]) {
+                        slowest = s;
+                    }
+                }
+                if (r > 0) {
+                    int chunks = (bytes.length + Topics.WEIGHT_CHUNK_BYTES - 1) / Topics.WEIGHT_CHUNK_BYTES;
+                    out.add(new Run(bytes.length, chunks, t1 - t0, t2 - t1, slowest[0], slowest[1], slowest[2], slowest[3], slowest[4] - t0));
+                }
+            }
+        } finally {
+            readers.forEach(KafkaWeightStore::close);
+            pool.shutdownNow();
+        }
+        return out;
+    }
+
+    /** One line of medians, in milliseconds. */
+    static String format(String preset, boolean fp16, int actors, List<Run> runs) {
+        Run first = runs.get(0);
+        return String.format(Locale.ROOT, "%-10s %s %7.1f MB %4d chunks %d actors | serialize %6.0f  produce %6.0f  "
+                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  session %6.0f | publish->all serving %6.0f ms (median of %d; min %.0f, max %.0f)",
+                preset, fp16 ? "fp16" : "fp32", first.bytes() / 1e6, first.chunks(), actors,
+                ms(runs, Run::serialize), ms(runs, Run::produce), ms(runs, Run::fetch), ms(runs, Run::verify),
+                ms(runs, Run::decode), ms(runs, Run::session), ms(runs, Run::total), runs.size(),
+                runs.stream().mapToLong(Run::total).min().orElse(0) / 1e6, runs.stream().mapToLong(Run::total).max().orElse(0) / 1e6);
+    }
+
+    private static double ms(List<Run> runs, java.util.function.ToLongFunction<Run> stage) {
+        long[] v = runs.stream().mapToLong(stage).toArray();
+        Arrays.sort(v);
+        return (v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0) / 1e6;
+    }
+}

@@ -1,0 +1,121 @@
+package org.rollstream.transport.weights;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.rollstream.broker.EmbeddedKafka;
+import org.rollstream.schemas.Topics;
+import org.rollstream.schemas.records.WeightChunk;
+import org.rollstream.schemas.serde.AvroCodec;
+import org.rollstream.testsupport.SharedBroker;
+import org.rollstream.transport.KafkaSettings;
+import org.rollstream.transport.TopicAdmin;
+
+/** Weights through a real broker: what is put comes back whole, and a version with a bad or missing chunk is refused at once. */
+@Timeout(120)
+@ExtendWith(SharedBroker.class)
+class KafkaWeightStoreTest {
+    private static final int CHUNK = 64 * 1024;
+    private static final AvroCodec<WeightChunk> CODEC = AvroCodec.of(WeightChunk.class);
+    static KafkaSettings settings;
+
+    @BeforeAll
+    static void connect(EmbeddedKafka kafka) {
+        settings = KafkaSettings.of(kafka.bootstrapServers());
+    }
+
+    private static String topic(String name) {
+        Map<String, String> configs = Topics.all(1).stream().filter(s -> s.name().equals(Topics.POLICY_WEIGHTS)).findFirst()
+                .orElseThrow().configs();
+        try (TopicAdmin admin = new TopicAdmin(settings)) {
+            admin.ensureTopic(name, 1, configs);
+        }
+        return name;
+    }
+
+    private static WeightBlob blob(String run, long version, int size) {
+        byte[] b = new byte[size];
+        new Random(version).nextBytes(b);
+        return new WeightBlob("default", run, 0, version, b, WeightChunks.sha256(b), false);
+    }
+
+    @Test
+    void versionsComeBackWholeAlsoToAReaderThatStartsLater() {
+        String topic = topic("weights-roundtrip");
+        WeightBlob v1 = blob("run-a", 1, 5 * CHUNK + 123), v2 = blob("run-a", 2, 3 * CHUNK);
+        String loc1, loc2;
+        try (KafkaWeightStore writer = new KafkaWeightStore(settings, topic, "writer", CHUNK)) {
+            loc1 = writer.put(v1);
+            loc2 = writer.put(v2);
+        }
+        assertEquals(6, KafkaWeightsLocation.parse(loc1).chunks());
+        assertTrue(KafkaWeightsLocation.parse(loc2).offset() > KafkaWeightsLocation.parse(loc1).offset());
+        try (KafkaWeightStore reader = new KafkaWeightStore(settings, topic, "reader", CHUNK)) {
+            assertArrayEquals(v2.bytes(), reader.fetch(loc2, v2.sha256()).bytes());
+            assertArrayEquals(v1.bytes(), reader.fetch(loc1, v1.sha256()).bytes()); // seeking back works too
+            WeightStoreException e = assertThrows(WeightStoreException.class, () -> reader.fetch(loc1, v2.sha256()));
+            assertTrue(e.getMessage().contains("sha-256"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aCorruptChunkOnTheTopicIsRefused() throws Exception {
+        String topic = topic("weights-corrupt");
+        WeightBlob v = blob("run-c", 7, 4 * CHUNK);
+        List<WeightChunk> chunks = WeightChunks.split(v, CHUNK);
+        byte[] data = new byte[CHUNK];
+        chunks.get(2).getData().duplicate().get(data);
+        data[100] ^= 0x01; // flipped on the way: the chunk keeps its original checksum
+        chunks.get(2).setData(ByteBuffer.wrap(data));
+        String loc = produce(topic, v, chunks);
+        try (KafkaWeightStore reader = new KafkaWeightStore(settings, topic, "reader", CHUNK)) {
+            WeightStoreException e = assertThrows(WeightStoreException.class, () -> reader.fetch(loc, v.sha256()));
+            assertTrue(e.getMessage().contains("CRC-32C"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aVersionMissingAChunkIsRefusedAsPartialWithoutWaiting() throws Exception {
+        String topic = topic("weights-partial");
+        WeightBlob v = blob("run-p", 3, 4 * CHUNK);
+        List<WeightChunk> chunks = new java.util.ArrayList<>(WeightChunks.split(v, CHUNK));
+        chunks.remove(3); // the learner died before the last chunk
+        String loc = produce(topic, v, chunks);
+        try (KafkaWeightStore reader = new KafkaWeightStore(settings, topic, "reader", CHUNK)) {
+            WeightStoreException e = assertThrows(WeightStoreException.class, () -> reader.fetch(loc, v.sha256()));
+            assertTrue(e.getMessage().contains("partial: 3 of 4 chunks"), e.getMessage());
+            WeightStoreException beyond = assertThrows(WeightStoreException.class,
+                    () -> reader.fetch(new KafkaWeightsLocation(topic, "run-p", 0, 3, 0, 1_000_000, 4).format(), v.sha256()));
+            assertTrue(beyond.getMessage().contains("not on the broker"), beyond.getMessage());
+        }
+    }
+
+    /** Sends chunks as the store would (keys, one partition) and returns the location of the first. */
+    private static String produce(String topic, WeightBlob v, List<WeightChunk> chunks) throws Exception {
+        long first = -1;
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(settings.producerProps())) {
+            for (WeightChunk c : chunks) {
+                byte[] key = ("default/" + v.version() % Topics.WEIGHT_SLOTS + "/" + c.getIndex()).getBytes(StandardCharsets.UTF_8);
+                RecordMetadata m = p.send(new ProducerRecord<>(topic, 0, key, CODEC.encode(c))).get();
+                first = first < 0 ? m.offset() : first;
+            }
+        }
+        return new KafkaWeightsLocation(topic, v.runId(), v.incarnation(), v.version(), 0, first,
+                (int) ((v.bytes().length + CHUNK - 1) / CHUNK)).format();
+    }
+}
