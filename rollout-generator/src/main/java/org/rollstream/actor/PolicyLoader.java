@@ -16,16 +16,18 @@ import org.rollstream.schemas.records.PolicyVersion;
 /** Turns an announced {@link PolicyVersion} into a {@link ServingPolicy}, refusing weights that do not check out. */
 final class PolicyLoader {
     private final Tokenizer tokenizer;
+    private final ActorConfig config;
     private final Device device;
 
-    PolicyLoader(Tokenizer tokenizer, String device) {
+    PolicyLoader(Tokenizer tokenizer, ActorConfig config) {
         this.tokenizer = tokenizer;
-        this.device = Device.parse(device);
+        this.config = config;
+        this.device = Device.parse(config.device());
     }
 
     /**
      * Reads the snapshot (its sha-256 must match the announcement, its tensors the spec) and builds
-     * the ONNX Runtime sessions; slow, so it runs on the follower thread, never between prompts.
+     * the ONNX Runtime sessions (float16 if configured; the sampling graph of the configured loop too); slow, so it runs on the follower thread, never between prompts.
      *
      * @throws WeightsException when the file is missing, altered, or of the wrong shape or vocabulary
      */
@@ -40,8 +42,22 @@ final class PolicyLoader {
             throw new WeightsException("weights " + path + " have a vocabulary of " + spec.vocabSize()
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
-        OrtPolicy ort = OrtPolicy.create(spec, weights, device);
-        return new ServingPolicy(PolicyIdentity.of(v), ort, new OrtSampler(ort, tokenizer));
+        OrtPolicy ort = OrtPolicy.create(spec, weights, device, config.fp16(), 0);
+        try {
+            return new ServingPolicy(PolicyIdentity.of(v), ort, sampler(ort));
+        } catch (RuntimeException e) { // ORT refused the sampling graph: nothing of this version stays open
+            ort.close();
+            throw e;
+        }
+    }
+
+    private BatchSampler sampler(OrtPolicy ort) {
+        if (config.effectiveSampler() == SamplerChoice.HOST) {
+            return new HostBatchSampler(new OrtSampler(ort, tokenizer));
+        }
+        GraphBatchSampler graph = new GraphBatchSampler(ort, tokenizer);
+        graph.prepare(config.temperature(), config.topP(), config.topK());
+        return graph;
     }
 
     static Path pathOf(String location) {
