@@ -96,9 +96,9 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
                 sampler, half);
     }
 
-    /** The loop this actor samples with: {@link #sampler} with AUTO resolved for its device and settings. */
+    /** The loop this actor samples with: {@link #sampler} with AUTO resolved. */
     public SamplerChoice effectiveSampler() {
-        return sampler.resolve(cudaDevice() >= 0, topP, topK);
+        return sampler.resolve();
     }
 
     /** CUDA device ordinal, or -1 for the CPU. */

@@ -116,7 +116,8 @@ public final class ActorStats {
     /** Records on {@code prompts} that did not decode as a Prompt; sent to {@code prompts.dlq} by the consumer. */
     public long promptsUndecodable() {
         ConsumerStats c = consumer;
-        return c == null ? 0 : c.deadLettered();
+        // decode failures only: the consumer's deadLettered() also counts the prompts this actor refused (promptsRejected)
+        return c == null ? 0 : c.decodeFailures();
     }
 
     /** Everything this actor sent to {@code prompts.dlq}: undecodable and refused prompts. */
