@@ -27,7 +27,8 @@ final class PolicyLoader {
 
     /**
      * Reads the snapshot (its sha-256 must match the announcement, its tensors the spec) and builds
-     * the ONNX Runtime sessions (float16 if configured; the sampling graph of the configured loop too); slow, so it runs on the follower thread, never between prompts.
+     * the ONNX Runtime session(s) of the configured loop (float16 if configured), so that the first
+     * batch finds them ready; slow, so it runs on the follower thread, never between prompts.
      *
      * @throws WeightsException when the file is missing, altered, or of the wrong shape or vocabulary
      */
@@ -42,22 +43,24 @@ final class PolicyLoader {
             throw new WeightsException("weights " + path + " have a vocabulary of " + spec.vocabSize()
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
-        OrtPolicy ort = OrtPolicy.create(spec, weights, device, config.fp16(), 0);
+        boolean host = config.effectiveSampler() == SamplerChoice.HOST;
+        // the host loop runs STEP, built (and checked) by create; the in-graph loop needs only its own graph
+        OrtPolicy ort = host ? OrtPolicy.create(spec, weights, device, config.fp16(), 0)
+                : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0);
         try {
-            return new ServingPolicy(PolicyIdentity.of(v), ort, sampler(ort));
-        } catch (RuntimeException e) { // ORT refused the sampling graph: nothing of this version stays open
+            BatchSampler sampler;
+            if (host) {
+                sampler = new HostBatchSampler(new OrtSampler(ort, tokenizer));
+            } else {
+                GraphBatchSampler graph = new GraphBatchSampler(ort, tokenizer);
+                graph.prepare(config.temperature(), config.topP(), config.topK()); // fails fast, e.g. CUDA missing
+                sampler = graph;
+            }
+            return new ServingPolicy(PolicyIdentity.of(v), ort, sampler);
+        } catch (RuntimeException e) { // ORT refused a session: nothing of this version stays open
             ort.close();
             throw e;
         }
-    }
-
-    private BatchSampler sampler(OrtPolicy ort) {
-        if (config.effectiveSampler() == SamplerChoice.HOST) {
-            return new HostBatchSampler(new OrtSampler(ort, tokenizer));
-        }
-        GraphBatchSampler graph = new GraphBatchSampler(ort, tokenizer);
-        graph.prepare(config.temperature(), config.topP(), config.topK());
-        return graph;
     }
 
     static Path pathOf(String location) {
