@@ -32,7 +32,8 @@ final class RoleOptions {
             description = {"Actor decoding loop: graph = the whole loop inside one ONNX Runtime call per batch (fused graphs on",
                     "CUDA; top-p without top-k searches the nucleus among the 4,096 likeliest tokens; rows decode until the",
                     "whole batch stops); host = one call per token, sampling on the host (the reference; finished rows leave",
-                    "the batch); auto = graph, on CUDA and on the CPU, where it measured faster (default: ${DEFAULT-VALUE})."})
+                    "the batch); auto = graph, on CUDA and on the CPU (measured faster or even there: policy/README.md, Actors)",
+                    "(default: ${DEFAULT-VALUE})."})
     String sampler;
 
     @Option(names = "--actor-fp16", description = "Actor runs the policy in float16 (CUDA devices only).")
