@@ -59,6 +59,10 @@ final class GenerateBench implements Callable<Integer> {
             + "0 = whole vocabulary (exact but slow on GPU) (default: ${DEFAULT-VALUE}).")
     int nucleusCap;
 
+    @Option(names = "--host", description = "With --sample: also time the host loop (OrtSampler, one ONNX Runtime call per token, "
+            + "the reference) at each top-p, beside the in-graph sampler (top-k 0 only).")
+    boolean host;
+
     @Override
     public Integer call() {
         if (batch < 1 || promptTokens < 1 || newTokens < 1 || runs < 1) {
@@ -74,7 +78,7 @@ final class GenerateBench implements Callable<Integer> {
                 throw new UsageException("--top-p: " + e.getMessage());
             }
             GenerateBenchmark.runSampling(ModelSpec.preset(preset), batch, promptTokens, newTokens, Device.parse(device), runs, fp16,
-                    fused, temperature, ps, topK, nucleusCap, System.out);
+                    fused, temperature, ps, topK, nucleusCap, host, System.out);
             return 0;
         }
         Device d = Device.parse(device);

@@ -1,6 +1,7 @@
 package org.rollstream.launcher;
 
 import org.rollstream.actor.ActorConfig;
+import org.rollstream.actor.SamplerChoice;
 import org.rollstream.reward.CompositeReward;
 import org.rollstream.reward.GroupAdvantages;
 import org.rollstream.reward.RewardConfig;
@@ -27,6 +28,17 @@ final class RoleOptions {
     @Option(names = "--device", defaultValue = "cpu", description = "Actor device: cpu or cuda:N (default: ${DEFAULT-VALUE}).")
     String device;
 
+    @Option(names = "--sampler", defaultValue = "auto",
+            description = {"Actor decoding loop: graph = the whole loop inside one ONNX Runtime call per batch (fused graphs on",
+                    "CUDA; top-p without top-k searches the nucleus among the 4,096 likeliest tokens; rows decode until the",
+                    "whole batch stops); host = one call per token, sampling on the host (the reference; finished rows leave",
+                    "the batch); auto = graph, on CUDA and on the CPU (measured faster or even there: policy/README.md, Actors)",
+                    "(default: ${DEFAULT-VALUE})."})
+    String sampler;
+
+    @Option(names = "--actor-fp16", description = "Actor runs the policy in float16 (CUDA devices only).")
+    boolean actorFp16;
+
     @Option(names = "--rewards", defaultValue = "accuracy=1.0,format=0.1",
             description = "Reward weights, name=weight[,...]; built-ins: accuracy, format, language, length, reflection, readability (default: ${DEFAULT-VALUE}).")
     String rewards;
@@ -39,7 +51,8 @@ final class RoleOptions {
         try {
             return ActorConfig.defaults(actorId).withPolicyName(policyName)
                     .withSampling(groupSize, temperature, topP, maxNewTokens).withTopK(topK)
-                    .withPromptsPerBatch(promptsPerBatch).withDevice(device).withSeed(seed);
+                    .withPromptsPerBatch(promptsPerBatch).withDevice(device).withSeed(seed)
+                    .withSampler(SamplerChoice.parse(sampler)).withFp16(actorFp16);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -33,4 +33,13 @@ class GenerateBenchSampleTest {
         assertTrue(o.out().contains("sample T=1.0 top-p=0.8"), o.out());
         assertTrue(o.out().contains("invalid 0"), o.out());
     }
+
+    @Test
+    void hostTimesTheHostLoopBesideEachTopP() {
+        CliOutcome o = run("bench", "generate", "--sample", "--host", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "4",
+                "--new-tokens", "5", "--runs", "1", "--top-p", "1,0.8");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("host loop T=1.0 top-p=1.0"), o.out());
+        assertTrue(o.out().contains("host loop T=1.0 top-p=0.8"), o.out());
+    }
 }

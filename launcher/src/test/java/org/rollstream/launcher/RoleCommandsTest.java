@@ -49,6 +49,8 @@ class RoleCommandsTest {
         assertUsage("promptsPerBatch must be at least 1", "actor", "--bootstrap-servers", NOWHERE, "--prompts-per-batch", "0");
         assertUsage("maxNewTokens must be at least 1", "actor", "--bootstrap-servers", NOWHERE, "--max-new-tokens", "0");
         assertUsage("device must be 'cpu', 'cuda' or 'cuda:N'", "actor", "--bootstrap-servers", NOWHERE, "--device", "tpu");
+        assertUsage("sampler must be host, graph or auto, got 'gpu'", "actor", "--bootstrap-servers", NOWHERE, "--sampler", "gpu");
+        assertUsage("fp16 needs a CUDA device", "actor", "--bootstrap-servers", NOWHERE, "--actor-fp16");
         // a bad value is named even when --bootstrap-servers is missing too
         assertUsage("temperature", "actor", "--temperature", "-1");
     }

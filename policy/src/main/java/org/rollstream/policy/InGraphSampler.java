@@ -46,6 +46,18 @@ public final class InGraphSampler {
     }
 
     /**
+     * Creates the session of the graph that requests with these settings use (each sampling mode is
+     * one graph, one session of the policy, closed with it), so a first batch does not pay for it.
+     *
+     * @throws IllegalArgumentException settings outside {@link SampleRequest}'s contract
+     * @throws IllegalStateException    ONNX Runtime refused the session, or the policy is closed
+     */
+    public void prepare(float temperature, float topP, int topK) {
+        SampleRequest probe = SampleRequest.of(List.of(new int[]{0}), 1, temperature, topP, topK, 0L, 1);
+        policy.session(OnnxPolicyExporter.Variant.sampling(Settings.of(probe, policy.spec().vocabSize()).mode, fused));
+    }
+
+    /**
      * Draws the completions.
      *
      * @return for each prompt in order, its {@code groupSize} completions

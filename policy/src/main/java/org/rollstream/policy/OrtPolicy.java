@@ -72,6 +72,16 @@ public final class OrtPolicy implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Like {@link #create(ModelSpec, Weights, Device, boolean, int)} but builds no session yet: for a
+     * caller whose first session is not STEP (an in-graph sampler's, created by
+     * {@link InGraphSampler#prepare}), which is then the fail-fast check. Saves the STEP session's
+     * build and, on a GPU, its copy of the weights.
+     */
+    public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
+        return new OrtPolicy(spec, weights, device, fp16, threads);
+    }
+
     public ModelSpec spec() {
         return spec;
     }

@@ -16,9 +16,12 @@ import java.util.regex.Pattern;
  * @param device          {@code cpu}, {@code cuda} or {@code cuda:N}
  * @param seed            sampling seed; each batch derives its own from it
  * @param topK            keep only the k most likely tokens before the top-p cut; 0 = no cut
+ * @param sampler         which decoding loop samples ({@link SamplerChoice}); AUTO picks per device
+ * @param fp16            run the policy in float16 (CUDA only)
  */
 public record ActorConfig(String actorId, String consumerGroup, String policyName, int groupSize, float temperature,
-                          float topP, int maxNewTokens, int promptsPerBatch, String device, long seed, int topK) {
+                          float topP, int maxNewTokens, int promptsPerBatch, String device, long seed, int topK,
+                          SamplerChoice sampler, boolean fp16) {
     public static final String DEFAULT_GROUP = "rollstream-actors";
     public static final String DEFAULT_POLICY = "default";
     private static final Pattern DEVICE = Pattern.compile("cpu|cuda(:\\d+)?");
@@ -35,6 +38,15 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
         require(topK >= 0, "topK must be at least 0 (0 = no cut), got " + topK);
         require(device != null && DEVICE.matcher(device).matches(),
                 "device must be 'cpu', 'cuda' or 'cuda:N', got '" + device + "'");
+        require(sampler != null, "sampler must be host, graph or auto");
+        require(!fp16 || !device.equals("cpu"), "fp16 needs a CUDA device (the CPU runs float32)");
+    }
+
+    /** The automatic sampler, float32. */
+    public ActorConfig(String actorId, String consumerGroup, String policyName, int groupSize, float temperature,
+                       float topP, int maxNewTokens, int promptsPerBatch, String device, long seed, int topK) {
+        this(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
+                SamplerChoice.AUTO, false);
     }
 
     /** G=8, temperature 1, top-p 1, 48 new tokens, 8 prompts per batch, on the CPU. */
@@ -43,35 +55,50 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
     }
 
     public ActorConfig withActorId(String id) {
-        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK);
+        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16);
     }
 
     public ActorConfig withConsumerGroup(String group) {
-        return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK);
+        return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16);
     }
 
     public ActorConfig withPolicyName(String name) {
-        return new ActorConfig(actorId, consumerGroup, name, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK);
+        return new ActorConfig(actorId, consumerGroup, name, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16);
     }
 
     public ActorConfig withSampling(int g, float temp, float p, int maxNew) {
-        return new ActorConfig(actorId, consumerGroup, policyName, g, temp, p, maxNew, promptsPerBatch, device, seed, topK);
+        return new ActorConfig(actorId, consumerGroup, policyName, g, temp, p, maxNew, promptsPerBatch, device, seed, topK, sampler, fp16);
     }
 
     public ActorConfig withPromptsPerBatch(int n) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, n, device, seed, topK);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, n, device, seed, topK, sampler, fp16);
     }
 
     public ActorConfig withDevice(String d) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, d, seed, topK);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, d, seed, topK, sampler, fp16);
     }
 
     public ActorConfig withSeed(long s) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, s, topK);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, s, topK, sampler, fp16);
     }
 
     public ActorConfig withTopK(int k) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, k);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, k, sampler, fp16);
+    }
+
+    public ActorConfig withSampler(SamplerChoice choice) {
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
+                choice, fp16);
+    }
+
+    public ActorConfig withFp16(boolean half) {
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
+                sampler, half);
+    }
+
+    /** The loop this actor samples with: {@link #sampler} with AUTO resolved. */
+    public SamplerChoice effectiveSampler() {
+        return sampler.resolve();
     }
 
     /** CUDA device ordinal, or -1 for the CPU. */

@@ -101,7 +101,7 @@ public final class ActorService implements AutoCloseable {
         this.check = new PromptCheck(TaskRegistry.defaults(), tokenizer);
         this.weights = new WeightReader(settings, config.actorId());
         this.signer = weights.signer().orElse(null);
-        this.loader = new PolicyLoader(tokenizer, config.device(), this.weights);
+        this.loader = new PolicyLoader(tokenizer, config, this.weights);
         this.assembler = new GroupAssembler(config);
         this.producer = ReactiveProducer.create(settings, config.actorId());
         this.deadLetters = new DeadLetterPublisher(settings, producer, config.actorId());
@@ -122,7 +122,8 @@ public final class ActorService implements AutoCloseable {
     public static ActorService start(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, WeightsSettings weights) {
         ActorService a = new ActorService(settings, config, tokenizer, Time.SYSTEM, weights);
         a.follower.start();
-        log.info("actor {} started: waiting for a version of policy '{}'", config.actorId(), config.policyName());
+        log.info("actor {} started on {}{} with the {} sampling loop: waiting for a version of policy '{}'", config.actorId(),
+                config.device(), config.fp16() ? " (fp16)" : "", config.effectiveSampler(), config.policyName());
         return a;
     }
 
@@ -190,7 +191,7 @@ public final class ActorService implements AutoCloseable {
     private record Item(Received<Prompt> received, int[] tokens) {
     }
 
-    private record Sampled(Received<Prompt> received, SampledGroup group) {
+    private record Sampled(Received<Prompt> received, SampledGroup group, long tokens) {
     }
 
     private Mono<Void> processBatch(List<Received<Prompt>> batch) {
@@ -292,9 +293,10 @@ public final class ActorService implements AutoCloseable {
         SamplingParams params = new SamplingParams(config.temperature(), config.topP(), config.maxNewTokens(),
                 new int[]{tokenizer.eos()}, batchSeed(), config.topK());
         long t0 = time.nanoseconds();
-        List<List<SampledSequence>> groups;
+        stats.servingStartNanos.compareAndSet(ActorStats.UNSET, t0);
+        BatchSampler.Batch drawn;
         try {
-            groups = sampleOnce(policy, prompts, params, items.size());
+            drawn = sampleOnce(policy, prompts, params, items.size());
         } catch (RuntimeException e) {
             stats.batchFailures.incrementAndGet();
             log.error("actor {} failed twice to sample a batch of {} prompts; dead-lettering them: {}", config.actorId(),
@@ -307,19 +309,21 @@ public final class ActorService implements AutoCloseable {
         long nanos = time.nanoseconds() - t0;
         stats.samplingNanos.addAndGet(nanos);
         stats.batches.incrementAndGet();
+        stats.nucleusLimitedSteps.addAndGet(drawn.nucleusLimitedSteps());
         List<Sampled> out = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
             Item it = items.get(i);
-            List<SampledSequence> seqs = groups.get(i);
-            seqs.forEach(s -> stats.tokensGenerated.addAndGet(s.length()));
+            List<SampledSequence> seqs = drawn.groups().get(i);
+            long tokens = seqs.stream().mapToLong(SampledSequence::length).sum();
+            stats.tokensGenerated.addAndGet(tokens);
             out.add(new Sampled(it.received(), assembler.assemble(it.received().value(), it.tokens(), seqs,
-                    policy.identity(), nanos / 1_000_000)));
+                    policy.identity(), nanos / 1_000_000), tokens));
         }
         return out;
     }
 
     /** An ONNX Runtime failure is not the prompts' fault and may pass: one retry, then it is given up. */
-    private List<List<SampledSequence>> sampleOnce(ServingPolicy policy, List<int[]> prompts, SamplingParams params, int n) {
+    private BatchSampler.Batch sampleOnce(ServingPolicy policy, List<int[]> prompts, SamplingParams params, int n) {
         try {
             return policy.sampler().sample(prompts, config.groupSize(), params);
         } catch (RuntimeException first) {
@@ -345,6 +349,8 @@ public final class ActorService implements AutoCloseable {
                 .doOnSuccess(m -> {
                     s.received().ack();
                     stats.groupsPublished.incrementAndGet();
+                    stats.tokensPublished.addAndGet(s.tokens());
+                    stats.lastPublishedNanos.set(time.nanoseconds());
                 })
                 .onErrorResume(e -> { // the broker refused it after the producer's own retries: stays unacked, fatal
                     stats.batchFailures.incrementAndGet();

@@ -23,6 +23,11 @@ public final class ActorStats {
     final AtomicLong promptsForeign = new AtomicLong();
     final AtomicLong promptsOfOtherRuns = new AtomicLong();
     final AtomicLong samplingRetries = new AtomicLong();
+    final AtomicLong nucleusLimitedSteps = new AtomicLong();
+    final AtomicLong tokensPublished = new AtomicLong();
+    static final long UNSET = Long.MIN_VALUE;
+    final AtomicLong servingStartNanos = new AtomicLong(UNSET); // when the first batch started sampling
+    final AtomicLong lastPublishedNanos = new AtomicLong(UNSET); // when the latest group was on the broker
     volatile String currentRunId = "";
     volatile ConsumerStats consumer; // set once consuming starts
 
@@ -45,10 +50,47 @@ public final class ActorStats {
         return tokensGenerated.get();
     }
 
-    /** Generated tokens per second of sampling time (not wall time: idle waits do not count). */
+    /**
+     * Sampling throughput: generated tokens per second spent inside the sampler (the batched
+     * ONNX Runtime call(s) and turning their output into sequences; a retried batch's first try
+     * included). Not wall time: waiting for prompts or weights, assembling and publishing groups do
+     * not count; see {@link #servingTokensPerSecond} for those. Tokens are those kept (up to and
+     * including a stop token), not the surplus an in-graph loop decodes past a row's stop.
+     */
     public double tokensPerSecond() {
         long ns = samplingNanos.get();
         return ns == 0 ? 0 : tokensGenerated.get() * 1e9 / ns;
+    }
+
+    /**
+     * End-to-end throughput: tokens of groups on the broker per second of wall time from the start
+     * of the first sampled batch to the latest published group. Everything in between counts:
+     * consuming, waiting for prompts or weights, idle time, assembling, publishing. 0 before a group
+     * is published.
+     */
+    public double servingTokensPerSecond() {
+        long start = servingStartNanos.get(), end = lastPublishedNanos.get();
+        return start == UNSET || end == UNSET || end <= start ? 0 : tokensPublished.get() * 1e9 / (end - start);
+    }
+
+    /** Tokens of the groups published so far (stop tokens included). */
+    public long tokensPublished() {
+        return tokensPublished.get();
+    }
+
+    /** Wall time from the start of the first sampled batch to the latest published group, in seconds; 0 before. */
+    public double servingSeconds() {
+        long start = servingStartNanos.get(), end = lastPublishedNanos.get();
+        return start == UNSET || end == UNSET ? 0 : Math.max(0, end - start) / 1e9;
+    }
+
+    /**
+     * Decoding steps (summed over completions) whose top-p nucleus did not fit in the in-graph
+     * sampler's cap, so the token was drawn from the cap's most probable tokens renormalised; 0
+     * with the host loop or without top-p.
+     */
+    public long nucleusLimitedSteps() {
+        return nucleusLimitedSteps.get();
     }
 
     public long batches() {
@@ -93,6 +135,7 @@ public final class ActorStats {
     /** Records on {@code prompts} that did not decode as a Prompt; sent to {@code prompts.dlq} by the consumer. */
     public long promptsUndecodable() {
         ConsumerStats c = consumer;
+        // decode failures only: the consumer's deadLettered() also counts the prompts this actor refused (promptsRejected)
         return c == null ? 0 : c.decodeFailures();
     }
 
@@ -134,9 +177,10 @@ public final class ActorStats {
     @Override
     public String toString() {
         return String.format("version=%d%s prompts=%d groups=%d deadLettered=%d (undecodable=%d otherRuns=%d) tokens=%d tok/s=%.0f "
-                        + "refusedVersions=%d (unsigned=%d badSignature=%d) failedBatches=%d",
+                        + "(serving %.0f) refusedVersions=%d (unsigned=%d badSignature=%d) failedBatches=%d%s",
                 currentVersion(), currentRunId.isEmpty() ? "" : "@" + currentRunId, promptsConsumed(), groupsPublished(),
                 deadLettered(), promptsUndecodable(), promptsOfOtherRuns(), tokensGenerated(), tokensPerSecond(),
-                versionsRefused(), versionsUnsigned(), versionsBadSignature(), batchFailures());
+                servingTokensPerSecond(), versionsRefused(), versionsUnsigned(), versionsBadSignature(), batchFailures(),
+                nucleusLimitedSteps() == 0 ? "" : " nucleusCapped=" + nucleusLimitedSteps());
     }
 }

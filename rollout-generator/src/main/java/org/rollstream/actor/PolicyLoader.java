@@ -14,20 +14,23 @@ import org.rollstream.transport.weights.WeightStore;
 /** Turns an announced {@link PolicyVersion} into a {@link ServingPolicy}, refusing weights that do not check out. */
 final class PolicyLoader {
     private final Tokenizer tokenizer;
+    private final ActorConfig config;
     private final Device device;
     private final WeightStore store;
 
     /** @param store fetches the bytes an announcement names (a file, or chunks on the weights topic) */
-    PolicyLoader(Tokenizer tokenizer, String device, WeightStore store) {
+    PolicyLoader(Tokenizer tokenizer, ActorConfig config, WeightStore store) {
         this.tokenizer = tokenizer;
-        this.device = Device.parse(device);
+        this.config = config;
+        this.device = Device.parse(config.device());
         this.store = store;
     }
 
     /**
      * Fetches the snapshot from the store (its sha-256 must match the announcement; chunks fetched
      * from Kafka must each pass their checksum), checks its tensors against the spec and builds the
-     * ONNX Runtime sessions; slow, so it runs on the follower thread, never between prompts.
+     * ONNX Runtime session(s) of the configured loop (float16 if configured), so that the first
+     * batch finds them ready; slow, so it runs on the follower thread, never between prompts.
      *
      * @throws WeightsException   when the weights are of the wrong shape or vocabulary, or malformed
      * @throws org.rollstream.transport.weights.WeightStoreException when they are missing, partial or altered
@@ -48,8 +51,24 @@ final class PolicyLoader {
             throw new WeightsException("weights " + location + " have a vocabulary of " + spec.vocabSize()
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
-        OrtPolicy ort = OrtPolicy.create(spec, weights, device);
-        return new ServingPolicy(PolicyIdentity.of(v), ort, new OrtSampler(ort, tokenizer));
+        boolean host = config.effectiveSampler() == SamplerChoice.HOST;
+        // the host loop runs STEP, built (and checked) by create; the in-graph loop needs only its own graph
+        OrtPolicy ort = host ? OrtPolicy.create(spec, weights, device, config.fp16(), 0)
+                : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0);
+        try {
+            BatchSampler sampler;
+            if (host) {
+                sampler = new HostBatchSampler(new OrtSampler(ort, tokenizer));
+            } else {
+                GraphBatchSampler graph = new GraphBatchSampler(ort, tokenizer);
+                graph.prepare(config.temperature(), config.topP(), config.topK()); // fails fast, e.g. CUDA missing
+                sampler = graph;
+            }
+            return new ServingPolicy(PolicyIdentity.of(v), ort, sampler);
+        } catch (RuntimeException e) { // ORT refused a session: nothing of this version stays open
+            ort.close();
+            throw e;
+        }
     }
 
     private static ModelSpec parseSpec(String json) {

@@ -7,20 +7,27 @@ import org.rollstream.policy.OrtPolicy;
 import org.rollstream.policy.OrtSampler;
 
 /**
- * One loaded policy version with its ONNX Runtime sessions, reference counted: the actor holds one
+ * One loaded policy version with its ONNX Runtime sessions (those of its sampler included: every
+ * sampling graph is a session of the one {@link OrtPolicy}), reference counted: the actor holds one
  * reference while it is current, each batch holds one while it samples, and the sessions close
  * when the last reference goes, so a swap never closes a session under a running batch.
  */
 final class ServingPolicy {
     private final PolicyIdentity identity;
     private final OrtPolicy policy;
-    private final OrtSampler sampler;
+    private final BatchSampler sampler;
     private final AtomicInteger refs = new AtomicInteger(1); // the owner's reference
 
-    ServingPolicy(PolicyIdentity identity, OrtPolicy policy, OrtSampler sampler) {
+    /** @param sampler draws with {@code policy}'s sessions only, so closing the policy frees it too */
+    ServingPolicy(PolicyIdentity identity, OrtPolicy policy, BatchSampler sampler) {
         this.identity = identity;
         this.policy = policy;
         this.sampler = sampler;
+    }
+
+    /** Serving with the host loop. */
+    ServingPolicy(PolicyIdentity identity, OrtPolicy policy, OrtSampler sampler) {
+        this(identity, policy, new HostBatchSampler(sampler));
     }
 
     PolicyIdentity identity() {
@@ -35,7 +42,7 @@ final class ServingPolicy {
         return policy.spec();
     }
 
-    OrtSampler sampler() {
+    BatchSampler sampler() {
         return sampler;
     }
 
