@@ -148,7 +148,7 @@ class InGraphSamplerTest {
                     assertArrayEquals(greedy.get(i).get(g).tokenIds(), c.tokenIds());
                     for (int k = 0; k < c.length(); k++) {
                         assertEquals(0f, c.logProbs()[k]);
-                        assertEquals(greedy.get(i).get(g).logProbs()[k], c.policyLogProbs()[k], 1e-4);
+                        assertEquals(greedy.get(i).get(g).policyLogProbs()[k], c.policyLogProbs()[k], 1e-4);
                     }
                 }
             }

@@ -163,7 +163,7 @@ public final class ActorService implements AutoCloseable {
         stats.currentVersion.set(loaded.version());
         stats.currentRunId = next.runId();
         stats.versionsLoaded.incrementAndGet();
-        stats.lastHandOverNanos.set(Math.max(0, time.milliseconds() - v.getCreatedAtMs()) * 1_000_000);
+        stats.handOver(Math.max(0, time.milliseconds() - v.getCreatedAtMs()) * 1_000_000);
         log.info("actor {} now serving policy '{}' {} (loaded in {} ms)", config.actorId(), v.getPolicy(), next,
                 (time.nanoseconds() - t0) / 1_000_000);
         if (current == null) {

@@ -18,6 +18,7 @@ public final class ActorStats {
     final AtomicLong versionsUnsigned = new AtomicLong();
     final AtomicLong versionsBadSignature = new AtomicLong();
     final AtomicLong lastHandOverNanos = new AtomicLong(-1);
+    private volatile java.util.function.LongConsumer handOverListener = n -> { };
     final AtomicLong batchFailures = new AtomicLong();
     final AtomicLong versionWaitsExpired = new AtomicLong();
     final AtomicLong promptsForeign = new AtomicLong();
@@ -122,6 +123,16 @@ public final class ActorStats {
     }
 
     /** Milliseconds from the announcement's creation to the last installed version serving (clocks of two hosts); -1 before any. */
+    /** Called with each hand-over (announcement to serving, in nanoseconds), e.g. to feed a metrics timer. */
+    public void onHandOver(java.util.function.LongConsumer listener) {
+        this.handOverListener = listener;
+    }
+
+    void handOver(long nanos) {
+        lastHandOverNanos.set(nanos);
+        handOverListener.accept(nanos);
+    }
+
     public long lastHandOverMillis() {
         long n = lastHandOverNanos.get();
         return n < 0 ? -1 : n / 1_000_000;

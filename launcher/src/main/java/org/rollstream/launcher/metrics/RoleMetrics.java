@@ -35,8 +35,8 @@ import org.rollstream.transport.KafkaSettings;
  *       {@code trained_tokens_per_second}, {@code learner_staleness} (histogram of each step's
  *       mean staleness), {@code learner_step_seconds} (time between GRPO steps), and one gauge
  *       {@code learner_<kind>_<name>} for every other value the learner reports;</li>
- *   <li>{@code weights_handover_seconds}: publish to serving, recorded by the weight store through
- *       {@link #weightHandover()}.</li>
+ *   <li>{@code weights_handover_seconds}: announcement to serving, recorded by a bound actor each time it
+ *       serves a new version (also open to other recorders through {@link #weightHandover()}).</li>
  * </ul>
  */
 public final class RoleMetrics implements AutoCloseable {
@@ -98,6 +98,7 @@ public final class RoleMetrics implements AutoCloseable {
         FunctionCounter.builder("rollstream.actor.versions.refused", s, ActorStats::versionsRefused).tags(role)
                 .register(registry);
         FunctionCounter.builder("rollstream.actor.batch.failures", s, ActorStats::batchFailures).tags(role).register(registry);
+        s.onHandOver(nanos -> handover.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
     }
 
     /** Binds a scorer's counters. */
