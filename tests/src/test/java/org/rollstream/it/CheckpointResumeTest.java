@@ -50,7 +50,7 @@ class CheckpointResumeTest {
         GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(B).maxStaleness(1).klBeta(0.02).dynamicSampling(false)
                 .learningRate(1e-4).build();
         return new LearnerConfig(dir.resolve("run"), "resume", "policy-resume", ModelSpec.preset("tiny"), "arithmetic", 3,
-                ColdStart.none(), grpo, STEPS, 100, 20, 2, 16, 60_000, null, null);
+                ColdStart.none(), grpo, STEPS, 100, 20, 4, 16, 60_000, null, null);
     }
 
     private LocalRun.Result run(KafkaSettings kafka, long stopAtStep) {
@@ -92,13 +92,15 @@ class CheckpointResumeTest {
         LearnerService.Summary s1 = first.learner();
         assertFalse(s1.complete(), "stopped before the last step");
         assertTrue(s1.steps() >= 5 && s1.steps() < STEPS, "stopped at step " + s1.steps());
-        // the stop wrote a checkpoint at its step; delete it: the resume must go back to an older one
+        // the stop wrote a checkpoint at its step (checkpoints every 4 steps, the stop at 5 to 7); delete it:
+        // the resume must go back to step 4 while the log already holds the later steps
         List<Path> before = checkpoints();
         Path stopCheckpoint = before.get(before.size() - 1);
         assertTrue(stopCheckpoint.getFileName().toString().startsWith(String.format("step-%08d", s1.steps())));
         try (Stream<Path> w = Files.walk(stopCheckpoint)) {
             w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+        assertEquals(1, checkpoints().size(), "the step-4 checkpoint is left");
         long resumeStep = Long.parseLong(checkpoints().get(checkpoints().size() - 1).getFileName().toString()
                 .substring(5, 13));
         assertTrue(resumeStep < s1.steps(), "resumes before the steps already in the log");
