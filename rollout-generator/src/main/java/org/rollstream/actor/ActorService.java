@@ -23,6 +23,8 @@ import org.rollstream.transport.Received;
 import org.rollstream.transport.errors.BadRecordException;
 import org.rollstream.transport.errors.RetriableRecordException;
 import org.rollstream.transport.time.Time;
+import org.rollstream.transport.time.Bounded;
+import org.rollstream.transport.time.StopLatch;
 import org.rollstream.transport.time.Timer;
 import org.rollstream.transport.weights.AnnouncementSigner;
 import org.rollstream.transport.weights.WeightReader;
@@ -90,8 +92,7 @@ public final class ActorService implements AutoCloseable {
     private Disposable subscription; // guarded by this
     private volatile boolean stopping;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private boolean stopped; // guarded by this
-    private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
+    private final StopLatch stopLatch = new StopLatch();
 
     private ActorService(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, Time time, WeightsSettings weights) {
         this.settings = settings;
@@ -400,11 +401,10 @@ public final class ActorService implements AutoCloseable {
         Timer timer = Time.SYSTEM.timer(timeout);
         ReactiveConsumer<Prompt> c;
         Disposable s;
+        if (!stopLatch.claim()) { // another caller is stopping (or has stopped): wait for it, within our own bound
+            return stopLatch.await(timeout);
+        }
         synchronized (this) {
-            if (stopped) { // another caller is stopping (or has stopped): wait for it, within our own bound
-                return awaitStopped(timeout);
-            }
-            stopped = true;
             stopping = true;
             c = consumer;
             s = subscription;
@@ -423,22 +423,10 @@ public final class ActorService implements AutoCloseable {
         sampling.dispose();
         serving.close(); // a batch still sampling holds its own reference: its sessions close after it
         log.info("actor {} stopped{}: {}", config.actorId(), clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
-        stopResult.complete(clean);
+        stopLatch.done(clean);
         return clean;
     }
 
-    private boolean awaitStopped(Duration timeout) {
-        try {
-            return stopResult.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (java.util.concurrent.ExecutionException e) {
-            return false;
-        }
-    }
 
     /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_TIMEOUT}. */
     @Override

@@ -19,6 +19,8 @@ import org.rollstream.transport.Received;
 import org.rollstream.transport.errors.BadRecordException;
 import org.rollstream.transport.errors.RetriableRecordException;
 import org.rollstream.transport.time.Time;
+import org.rollstream.transport.time.Bounded;
+import org.rollstream.transport.time.StopLatch;
 import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,8 +68,7 @@ public final class ScorerService implements AutoCloseable {
     private final ScorerStats stats = new ScorerStats();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Disposable subscription;
-    private boolean stopped; // guarded by this
-    private final java.util.concurrent.CompletableFuture<Boolean> stopResult = new java.util.concurrent.CompletableFuture<>();
+    private final StopLatch stopLatch = new StopLatch();
     // external rewards: components joined from rewards.partial; null when none is configured
     private final PartialRewardFeed partials;
 
@@ -169,11 +170,8 @@ public final class ScorerService implements AutoCloseable {
      *         groups are re-scored by the next member, and the learner deduplicates)
      */
     public boolean stop(Duration timeout) {
-        synchronized (this) {
-            if (stopped) { // another caller is stopping (or has stopped): wait for it, within our own bound
-                return awaitStopped(timeout);
-            }
-            stopped = true;
+        if (!stopLatch.claim()) { // another caller is stopping (or has stopped): wait for it, within our own bound
+            return stopLatch.await(timeout);
         }
         Timer timer = Time.SYSTEM.timer(timeout);
         String who = "scorer " + config.instanceId();
@@ -189,22 +187,10 @@ public final class ScorerService implements AutoCloseable {
         clean &= Bounded.run(who + " producer close", producer::close, timer);
         scoring.dispose();
         log.info("{} stopped{}: {}", who, clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);
-        stopResult.complete(clean);
+        stopLatch.done(clean);
         return clean;
     }
 
-    private boolean awaitStopped(Duration timeout) {
-        try {
-            return stopResult.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (java.util.concurrent.ExecutionException e) {
-            return false;
-        }
-    }
 
     /** {@link #stop(Duration)} with {@link #DEFAULT_STOP_TIMEOUT}. */
     @Override

@@ -1,11 +1,10 @@
-package org.rollstream.actor;
+package org.rollstream.transport.time;
 
-import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Runs a blocking shutdown step with a deadline, so one stuck step cannot hang a stop. */
-final class Bounded {
+public final class Bounded {
     private static final Logger log = LoggerFactory.getLogger(Bounded.class);
 
     private Bounded() {
@@ -17,7 +16,7 @@ final class Bounded {
      * @return true when the step finished in time without throwing; false otherwise (it keeps
      *         running in the background, a daemon that cannot hold the JVM)
      */
-    static boolean run(String what, Runnable step, Timer timer) {
+    public static boolean run(String what, Runnable step, Timer timer) {
         boolean[] ok = {false};
         Thread t = new Thread(() -> {
             try {
