@@ -237,14 +237,7 @@ class RoleShutdownTest {
     }
 
     static Map<TopicPartition, Long> committedOffsets(String group) {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(settings.adminProps())) {
-            Map<TopicPartition, Long> out = new java.util.HashMap<>();
-            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
-                    .forEach((tp, om) -> out.put(tp, om.offset()));
-            return out;
-        } catch (Exception e) {
-            throw new AssertionError("cannot read offsets of " + group, e);
-        }
+        return org.rollstream.testsupport.Offsets.committed(settings.bootstrapServers(), group);
     }
 
     static void await(BooleanSupplier ok, java.util.function.Supplier<String> what) throws InterruptedException {

@@ -204,26 +204,11 @@ class ScorerServiceTest {
     }
 
     static Map<TopicPartition, Long> committedOffsets(String group) {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(settings.adminProps())) {
-            Map<TopicPartition, Long> out = new HashMap<>();
-            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
-                    .forEach((tp, om) -> out.put(tp, om.offset()));
-            return out;
-        } catch (Exception e) {
-            throw new AssertionError("cannot read offsets of " + group, e);
-        }
+        return org.rollstream.testsupport.Offsets.committed(settings.bootstrapServers(), group);
     }
 
     static Map<TopicPartition, Long> endOffsets(String topic) {
-        Properties p = settings.consumerProps("unused");
-        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            List<TopicPartition> tps = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
-            Map<TopicPartition, Long> out = new HashMap<>(c.endOffsets(tps));
-            out.values().removeIf(v -> v == 0); // a group commits nothing on an empty partition
-            return out;
-        }
+        return org.rollstream.testsupport.Offsets.ends(settings.bootstrapServers(), topic);
     }
 
     @Test
