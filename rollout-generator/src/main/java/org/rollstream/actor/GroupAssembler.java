@@ -18,8 +18,11 @@ final class GroupAssembler {
     }
 
     /**
-     * The group id is the prompt id, so a redelivered prompt yields the same group id and the
-     * learner, which deduplicates by it, trains the prompt once.
+     * The group id names this sampling: the prompt id, the actor and a random suffix. A prompt can be
+     * sampled more than once (redelivered to another actor, issued again by a resumed learner), and
+     * each sampling is a different group with different completions; the learner deduplicates by
+     * prompt id, while joins of external reward components, the audit log and replay need the exact
+     * group.
      *
      * @param weights the weights that sampled the sequences: the group is stamped with them, never with
      *                what the prompt asked for
@@ -39,7 +42,8 @@ final class GroupAssembler {
                     .build());
         }
         return SampledGroup.newBuilder()
-                .setGroupId(prompt.getId())
+                .setGroupId(prompt.getId() + "@" + config.actorId() + "#"
+                        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16))
                 .setPrompt(prompt)
                 .setPromptTokenIds(ints(promptTokens))
                 .setPolicyVersion(weights.version())

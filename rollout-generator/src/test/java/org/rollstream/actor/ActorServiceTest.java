@@ -267,7 +267,7 @@ class ActorServiceTest {
     }
 
     static void assertGroup(SampledGroup g, Prompt p, long version, String runId, String actorId) {
-        assertEquals(p.getId(), g.getGroupId(), "group id is the prompt id");
+        assertTrue(g.getGroupId().startsWith(p.getId() + "@" + actorId + "#"), "group id names the prompt, the actor and this sampling: " + g.getGroupId());
         assertEquals(version, g.getPolicyVersion());
         assertEquals(runId, g.getPolicyRunId(), "stamped with the run of the weights that sampled it");
         assertEquals(actorId, g.getActorId());

@@ -88,11 +88,18 @@ class ExternalScorerTrainingTest {
                 String text = g.getGroup().getCompletions().get(i).getText();
                 assertEquals(judged(text, answer), c.getComponents().get("judge"), 0.0, "judge of " + g.getGroup().getGroupId() + " #" + i);
                 // a part only the Python process computes: the completion's length in code points
-                assertEquals(text.codePointCount(0, text.length()), c.getComponents().get("judge.chars"), 0.0);
+                assertEquals(text.codePointCount(0, text.length()), c.getComponents().get("judge.chars"), 0.0,
+                        "chars of " + g.getGroup().getGroupId() + " #" + i + ": " + escape(text));
                 assertEquals(c.getComponents().get("accuracy") + 0.5 * c.getComponents().get("judge"), c.getTotal(), 1e-12);
             }
         }
         System.out.printf(Locale.ROOT, "%d GRPO steps on %d externally scored groups%n", s.steps(), judged.size());
+    }
+
+    static String escape(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().forEach(cp -> b.append(cp < 32 || cp > 126 ? String.format("\\u%04x", cp) : Character.toString(cp)));
+        return b.toString();
     }
 
     static double judged(String completion, String answer) {
