@@ -203,7 +203,7 @@ class RoleShutdownTest {
             for (ConsumerRecord<byte[], byte[]> r : rs) {
                 var g = codec.decode(r.value());
                 if (g.getPrompt().getPolicy().toString().equals(policy)) {
-                    ids.add(g.getGroupId().toString());
+                    ids.add(g.getPrompt().getId().toString()); // prompts with a published group
                 }
             }
         }
