@@ -226,7 +226,6 @@ public final class LearnerService implements AutoCloseable {
         private RunTotals totals = RunTotals.start();
         private double lastAccuracy = Double.NaN;
         private long grpoStartNs;
-        private long lastCheckpointStep = -1;
         private double rewardSum;
         private long rewardGroups;
         private long invalidGroups;
@@ -304,7 +303,6 @@ public final class LearnerService implements AutoCloseable {
             optimizer.restore(toArrays(nd, c.optimizer()), c.state().optimizerSteps());
             state.restore(snap);
             totals = c.state().totals();
-            lastCheckpointStep = state.step();
             metrics = MetricsLog.open(config.metricsCsv(), identity.runId(), metricListener, state.step());
             lastAccuracy = lastEval(metrics.events());
             for (TopicPartition tp : partitions) {
@@ -458,7 +456,6 @@ public final class LearnerService implements AutoCloseable {
                             config.spec().toJson(), config.toString()),
                     policy.exportWeights(), reference == null ? null : reference.exportWeights(),
                     fromArrays(optimizer.state()));
-            lastCheckpointStep = state.step();
         }
 
         /** Totals with this incarnation's wall time so far added. */
