@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 /**
  * Runs a long-lived role until Ctrl-C / SIGTERM or a fatal failure, printing its status every 10 s.
  * A shutdown hook stops the role gracefully (drain, commit, close) and waits for it within a
- * bound; a second Ctrl-C forces ({@link SecondSignalForces}).
+ * bound; a second Ctrl-C forces ({@link GracefulStop#exitOnFirst}).
  */
 final class RoleLoop {
     /** How long a graceful stop may take before the JVM exits anyway. */
@@ -45,7 +45,7 @@ final class RoleLoop {
             out.println(name + (clean ? " stopped: " : " stopped, cut short after " + STOP_BOUND.toSeconds() + " s: ") + role.status());
         }, name + "-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        SecondSignalForces.install();
+        GracefulStop.exitOnFirst(name, STOP_BOUND.plusSeconds(30));
         while (!shuttingDown.await(10, TimeUnit.SECONDS)) {
             Optional<Throwable> failed = role.failure();
             if (failed.isPresent()) {

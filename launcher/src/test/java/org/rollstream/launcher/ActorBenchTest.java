@@ -3,9 +3,6 @@ package org.rollstream.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -14,29 +11,17 @@ import org.junit.jupiter.api.Timeout;
 /** {@code bench actor}: bad values exit 2 naming the setting; a short real run reads groups back from the topic and prints the comparison. */
 @Timeout(180)
 class ActorBenchTest {
-    private record Outcome(int code, String out, String err) {
-    }
 
-    private static Outcome run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Rollstream.execute(args);
-            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliOutcome run(String... args) {
+        return CliOutcome.run(args);
     }
 
     @Test
     void badValuesExitTwo() {
-        Outcome s = run("bench", "actor", "--sampler", "gpu");
+        CliOutcome s = run("bench", "actor", "--sampler", "gpu");
         assertEquals(2, s.code());
         assertTrue(s.err().contains("sampler must be host, graph or auto"), s.err());
-        Outcome c = run("bench", "actor", "--prompt-tokens", "100", "--new-tokens", "48");
+        CliOutcome c = run("bench", "actor", "--prompt-tokens", "100", "--new-tokens", "48");
         assertEquals(2, c.code());
         assertTrue(c.err().contains("exceed the context of 128"), c.err());
         assertEquals(2, run("bench", "actor", "--fp16").code(), "fp16 on the CPU");
@@ -45,7 +30,7 @@ class ActorBenchTest {
 
     @Test
     void aShortRunMeasuresTheActorBesideTheSampler() {
-        Outcome o = run("bench", "actor", "--sampler", "graph", "-G", "2", "--prompts-per-batch", "2", "--prompt-tokens", "12",
+        CliOutcome o = run("bench", "actor", "--sampler", "graph", "-G", "2", "--prompts-per-batch", "2", "--prompt-tokens", "12",
                 "--new-tokens", "8", "--seconds", "2", "--warmup-batches", "1", "--bench-runs", "1");
         assertEquals(0, o.code(), o.err());
         Matcher m = Pattern.compile("actor, rollouts.sampled over [0-9.]+ s: [0-9.]+ groups/s, [0-9,.]+ tokens/s \\((\\d+) groups, ([0-9,]+) tokens\\)")

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,25 +13,13 @@ import org.junit.jupiter.api.Test;
 class RoleCommandsTest {
     private static final String NOWHERE = "127.0.0.1:1";
 
-    private record Outcome(int code, String err) {
-    }
 
-    private static Outcome run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Outcome(Rollstream.execute(args), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliOutcome run(String... args) {
+        return CliOutcome.run(args);
     }
 
     private static void assertUsage(String fragment, String... args) {
-        Outcome o = run(args);
+        CliOutcome o = run(args);
         assertEquals(2, o.code(), String.join(" ", args) + ": " + o.err());
         assertTrue(o.err().contains(fragment), String.join(" ", args) + ": " + o.err());
         assertFalse(o.err().contains("reach"), "the broker must not have been tried: " + o.err());

@@ -255,8 +255,11 @@ public final class LearnerService implements AutoCloseable {
                 metrics = MetricsLog.open(config.metricsCsv(), identity.runId(), metricListener, -1);
                 consumer.seekToEnd(partitions);
                 partitions.forEach(consumer::position); // pin the start before any prompt is issued
-                // a crashed first start that never checkpointed may have issued prompts: account for them
-                topics.scanIssued(Map.of(), identity.runId(), state::sawIssued);
+                if (identity.incarnation() > 0) {
+                    // a crashed first start that never checkpointed may have issued prompts: account for them
+                    // (a first start has a run id nobody used, so there is nothing to scan for)
+                    topics.scanIssued(Map.of(), identity.runId(), state::sawIssued);
+                }
                 if (config.initWeights() != null) {
                     WeightSnapshot init = WeightSnapshot.open(config.initWeights());
                     if (!init.spec().equals(config.spec())) {
@@ -452,7 +455,7 @@ public final class LearnerService implements AutoCloseable {
         private void checkpoint() {
             RunTotals withWall = wallTotals();
             checkpoints.save(new Checkpoints.State(state.step(), state.version(), identity.incarnation(),
-                            state.snapshot(positions(), topics.promptEnds()), withWall, optimizer.steps(),
+                            state.snapshot(positions(), LearnerTopics.promptEnds(consumer)), withWall, optimizer.steps(),
                             config.spec().toJson(), config.toString()),
                     policy.exportWeights(), reference == null ? null : reference.exportWeights(),
                     fromArrays(optimizer.state()));

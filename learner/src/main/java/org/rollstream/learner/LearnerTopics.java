@@ -48,14 +48,15 @@ final class LearnerTopics {
         producer.send(Topics.LEARNER_AUDIT, a.getRunId().toString(), a, AUDIT::encode).block(WRITE_TIMEOUT);
     }
 
-    /** The end offsets of the prompts topic now (partition → offset). */
-    Map<Integer, Long> promptEnds() {
-        try (KafkaConsumer<byte[], byte[]> c = plainConsumer()) {
-            List<TopicPartition> parts = partitions(c, Topics.PROMPTS);
-            Map<Integer, Long> out = new HashMap<>();
-            c.endOffsets(parts, Duration.ofSeconds(30)).forEach((tp, off) -> out.put(tp.partition(), off));
-            return out;
-        }
+    /**
+     * The end offsets of the prompts topic now (partition → offset), asked through {@code consumer}
+     * (the learner's own: a metadata request needs no assignment, and no client is opened per checkpoint).
+     */
+    static Map<Integer, Long> promptEnds(KafkaConsumer<byte[], byte[]> consumer) {
+        List<TopicPartition> parts = partitions(consumer, Topics.PROMPTS);
+        Map<Integer, Long> out = new HashMap<>();
+        consumer.endOffsets(parts, Duration.ofSeconds(30)).forEach((tp, off) -> out.put(tp.partition(), off));
+        return out;
     }
 
     /**
