@@ -37,8 +37,8 @@ import org.rollstream.transport.TopicAdmin;
 /**
  * The acceptance test of the loop: from one cold-start checkpoint, GRPO over Kafka (actors, scorer
  * and learner as separate services) raises the learner's own held-out accuracy on arithmetic by at
- * least 20 points (or to 90% when the cold start is already above 70%), synchronously (η = 0) and
- * asynchronously (η = 2).
+ * least a third of the distance to 100% (at least +20 points from a cold start of 40% or less),
+ * synchronously (η = 0) and asynchronously (η = 2).
  *
  * <p>The cold start is seeded (model init, data, data order) but not bit-reproducible across JVMs:
  * libtorch on CPU gave different SFT losses for the same seed (with two intra-op threads an
@@ -53,8 +53,8 @@ import org.rollstream.transport.TopicAdmin;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class GrpoLearningTest {
-    static final int SFT_STEPS = 2000;
-    static final int GRPO_STEPS = Integer.getInteger("rollstream.test.grpoSteps", 60);
+    static final int SFT_STEPS = Integer.getInteger("rollstream.test.sftSteps", 2000);
+    static final int GRPO_STEPS = Integer.getInteger("rollstream.test.grpoSteps", 90);
 
     @TempDir
     static Path dir;
@@ -105,10 +105,13 @@ class GrpoLearningTest {
         assertEquals(GRPO_STEPS, s.steps());
         assertEquals(coldAccuracy, s.coldStartAccuracy(), 1e-9, "both settings start from the same checkpoint");
         assertTrainedWithinStaleness(kafka, s, eta);
-        boolean raised = s.finalAccuracy() >= s.coldStartAccuracy() + 0.20
-                || (s.coldStartAccuracy() > 0.70 && s.finalAccuracy() >= 0.90);
-        assertTrue(raised, String.format(Locale.ROOT, "GRPO must raise held-out accuracy by 20 points (or to 90%%): %.1f%% -> %.1f%%",
-                100 * s.coldStartAccuracy(), 100 * s.finalAccuracy()));
+        // a third of the way from the cold start to 100%: +25 points from a 25% cold start, +20 from 40%, +17 from 48%.
+        // The cold start is not bit-reproducible and lands anywhere from about 22% to 48%; a fixed +20 was a
+        // coin toss near the top of that range and lax near the bottom, where most runs start
+        double closed = (s.finalAccuracy() - s.coldStartAccuracy()) / (1 - s.coldStartAccuracy());
+        assertTrue(closed >= 1.0 / 3, String.format(Locale.ROOT,
+                "GRPO must close a third of the gap to 100%%: %.1f%% -> %.1f%% closes %.0f%%",
+                100 * s.coldStartAccuracy(), 100 * s.finalAccuracy(), 100 * closed));
     }
 
     /**
