@@ -8,6 +8,6 @@ source /tmp/b/rollstream-bundle/env.sh
 nvidia-smi -L || true
 CP=".bundle/jars/*"
 for b in ${BATCHES:-256 64}; do
-  java -Xmx24g -cp "$CP" org.rollstream.policy.bench.GenerateBenchmark --preset gpt2-small --batch "$b" --prompt 64 --new 256 \
+  java -Xmx24g -cp "$CP" org.rollstream.launcher.bench.GenerateBenchmark --preset gpt2-small --batch "$b" --prompt 64 --new 256 \
     --device cuda:0 --fp16 ${FLAGS:---in-graph} --runs "${RUNS:-5}" --djl-runs 0
 done

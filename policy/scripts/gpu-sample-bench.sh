@@ -14,7 +14,7 @@ if [ ! -d "$DEST/rollstream-bundle" ]; then
 fi
 source "$DEST/rollstream-bundle/env.sh"
 nvidia-smi -L || true
-run() { java -Xmx24g ${JOPTS:-} -cp "$JARS/*" org.rollstream.policy.bench.GenerateBenchmark --preset gpt2-small --prompt 64 \
+run() { java -Xmx24g ${JOPTS:-} -cp "$JARS/*" org.rollstream.launcher.bench.GenerateBenchmark --preset gpt2-small --prompt 64 \
   --device cuda:0 --fp16 --fused --sample --top-p "${TOP_P:-1,0.9}" --djl-runs 0 "$@"; }
 if [ -n "${PROFILE:-}" ]; then
   mkdir -p "$PROFILE"

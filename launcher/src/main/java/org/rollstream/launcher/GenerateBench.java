@@ -1,9 +1,9 @@
 package org.rollstream.launcher;
 
 import java.util.concurrent.Callable;
-import org.rollstream.policy.Device;
+import org.rollstream.policy.ort.Device;
 import org.rollstream.policy.ModelSpec;
-import org.rollstream.policy.bench.GenerateBenchmark;
+import org.rollstream.launcher.bench.GenerateBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -26,7 +26,7 @@ import org.rollstream.learner.sft.SftTrainer;
 import org.rollstream.learner.state.DropReason;
 import org.rollstream.learner.state.LearnerState;
 import org.rollstream.learner.state.RunIdentity;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.WeightSnapshot;
 import org.rollstream.policy.Weights;

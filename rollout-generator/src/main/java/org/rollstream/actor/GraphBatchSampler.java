@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.rollstream.policy.FinishReason;
-import org.rollstream.policy.InGraphSampler;
-import org.rollstream.policy.OrtPolicy;
+import org.rollstream.policy.ort.InGraphSampler;
+import org.rollstream.policy.ort.OrtPolicy;
 import org.rollstream.policy.SampleRequest;
 import org.rollstream.policy.SampledCompletion;
 import org.rollstream.policy.SampledSequence;

@@ -2,7 +2,7 @@ package org.rollstream.actor;
 
 import java.util.List;
 
-import org.rollstream.policy.OrtSampler;
+import org.rollstream.policy.ort.OrtSampler;
 import org.rollstream.policy.SamplingParams;
 
 /** The host loop ({@link OrtSampler}): the reference implementation. */

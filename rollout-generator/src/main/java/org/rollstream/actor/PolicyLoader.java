@@ -1,9 +1,9 @@
 package org.rollstream.actor;
 
-import org.rollstream.policy.Device;
+import org.rollstream.policy.ort.Device;
 import org.rollstream.policy.ModelSpec;
-import org.rollstream.policy.OrtPolicy;
-import org.rollstream.policy.OrtSampler;
+import org.rollstream.policy.ort.OrtPolicy;
+import org.rollstream.policy.ort.OrtSampler;
 import org.rollstream.policy.SafetensorsFile;
 import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.Weights;

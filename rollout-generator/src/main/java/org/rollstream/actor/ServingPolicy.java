@@ -3,8 +3,8 @@ package org.rollstream.actor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.rollstream.policy.ModelSpec;
-import org.rollstream.policy.OrtPolicy;
-import org.rollstream.policy.OrtSampler;
+import org.rollstream.policy.ort.OrtPolicy;
+import org.rollstream.policy.ort.OrtSampler;
 
 /**
  * One loaded policy version with its ONNX Runtime sessions (those of its sampler included: every

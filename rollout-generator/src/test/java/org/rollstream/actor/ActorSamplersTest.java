@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.rollstream.broker.EmbeddedKafka;
 import org.rollstream.policy.CharTokenizer;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.Tokenizer;

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.rollstream.policy.CharTokenizer;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.Tokenizer;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.rollstream.broker.EmbeddedKafka;
 import org.rollstream.policy.CharTokenizer;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.WeightSnapshot;

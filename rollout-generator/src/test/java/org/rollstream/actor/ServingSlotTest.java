@@ -12,11 +12,11 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.rollstream.policy.CharTokenizer;
-import org.rollstream.policy.Device;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.ort.Device;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
-import org.rollstream.policy.OrtPolicy;
-import org.rollstream.policy.OrtSampler;
+import org.rollstream.policy.ort.OrtPolicy;
+import org.rollstream.policy.ort.OrtSampler;
 import org.rollstream.policy.SamplingParams;
 import org.rollstream.transport.time.ManualTime;
 

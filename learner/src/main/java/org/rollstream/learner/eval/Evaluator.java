@@ -2,7 +2,7 @@ package org.rollstream.learner.eval;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.Tokenizer;
 import org.rollstream.tasks.Answers;

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 
 /**
  * Greedy decoding with the learner's own DJL model, for held-out evaluation: no export, no

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 
 /**
  * One GRPO step per batch of groups, with PPO mini-batches and epochs and the decoupled objective

@@ -22,7 +22,7 @@ import org.rollstream.learner.grpo.GrpoTrainer;
 import org.rollstream.learner.grpo.TrainingGroup;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.policy.CharTokenizer;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.Weights;
 import org.rollstream.schemas.Topics;

@@ -9,7 +9,7 @@ import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.Tokenizer;
 

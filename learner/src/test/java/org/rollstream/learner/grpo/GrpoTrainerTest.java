@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.rollstream.learner.optim.AdamW;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
 
 /**

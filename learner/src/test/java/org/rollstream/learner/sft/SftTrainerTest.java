@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.rollstream.learner.eval.Evaluator;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.policy.CharTokenizer;
-import org.rollstream.policy.DjlPolicy;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.tasks.ColdStartData;
 import org.rollstream.tasks.SftExample;

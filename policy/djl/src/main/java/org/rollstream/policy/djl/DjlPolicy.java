@@ -1,0 +1,265 @@
+package org.rollstream.policy.djl;
+
+import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.Weights;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The policy transformer as a DJL block (training side). GPT-2 architecture: learned positions,
+ * pre-LayerNorm blocks (eps 1e-5), causal multi-head attention, tanh-GELU MLP, final LayerNorm,
+ * logits = h @ wte^T (tied embeddings). Parameters carry GPT-2 names and the layout of
+ * {@link ModelSpec#parameterShapes()}.
+ *
+ * <p>Arrays produced by the helpers are attached to the manager of their input; callers running
+ * loops should use sub-managers. The learner builds its {@code Trainer} over {@link #block()}; the
+ * parameter arrays already exist, so {@code trainer.initialize(...)} keeps them.
+ */
+public final class DjlPolicy implements AutoCloseable {
+    public static final float LN_EPS = ModelSpec.LN_EPS;
+    public static final float MASK_VALUE = ModelSpec.MASK_VALUE;
+
+    private final ModelSpec spec;
+    private final NDManager manager;
+    private final PolicyBlock block;
+
+    /** Builds the model with GPT-2 initialisation drawn from {@code seed} (engine-independent). */
+    public DjlPolicy(ModelSpec spec, NDManager manager, long seed) {
+        this.spec = spec;
+        this.manager = manager;
+        this.block = new PolicyBlock();
+        loadWeights(initialWeights(spec, seed));
+    }
+
+    public DjlPolicy(ModelSpec spec, NDManager manager, Weights weights) {
+        this.spec = spec;
+        this.manager = manager;
+        this.block = new PolicyBlock();
+        loadWeights(weights);
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public Block block() {
+        return block;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** GPT-2 init: N(0, 0.02) matrices and embeddings, output projections scaled by 1/sqrt(2L), zero biases, unit LN gains. */
+    public static Weights initialWeights(ModelSpec spec, long seed) {
+        Random r = new Random(seed);
+        Weights w = new Weights();
+        double projStd = 0.02 / Math.sqrt(2.0 * spec.layers());
+        spec.parameterShapes().forEach((name, shape) -> {
+            float[] d = new float[(int) Weights.Tensor.numel(shape)];
+            if (name.endsWith("ln_1.weight") || name.endsWith("ln_2.weight") || name.equals("ln_f.weight")) {
+                java.util.Arrays.fill(d, 1f);
+            } else if (name.endsWith(".weight")) {
+                double std = name.endsWith("c_proj.weight") ? projStd : 0.02;
+                for (int i = 0; i < d.length; i++) d[i] = (float) (r.nextGaussian() * std);
+            }
+            w.put(name, shape, d);
+        });
+        return w;
+    }
+
+    /** Logits (B,T,V) for int tokens (B,T), positions 0..T-1. */
+    public NDArray logits(NDArray tokens) {
+        return logits(tokens, false);
+    }
+
+    public NDArray logits(NDArray tokens, boolean training) {
+        ParameterStore ps = new ParameterStore(tokens.getManager(), false);
+        return block.forward(ps, new NDList(tokens), training).singletonOrThrow();
+    }
+
+    /**
+     * log p(tokens[:, t+1] | tokens[:, :t+1]) for t = 0..T-2, shape (B, T-1): the per-token
+     * log-probabilities GRPO needs for a prompt+completion sequence.
+     */
+    public NDArray tokenLogProbs(NDArray tokens) {
+        return tokenLogProbs(tokens, false);
+    }
+
+    public NDArray tokenLogProbs(NDArray tokens, boolean training) {
+        long t = tokens.getShape().get(1);
+        NDArray logits = logits(tokens.get(new NDIndex(":, 0:{}", t - 1)), training);
+        return gatherLogProbs(logits, tokens.get(new NDIndex(":, 1:")));
+    }
+
+    /** log_softmax(logits)[b, t, targets[b, t]] for logits (B,T,V) and targets (B,T). */
+    public static NDArray gatherLogProbs(NDArray logits, NDArray targets) {
+        NDArray lp = logits.logSoftmax(-1);
+        return lp.gather(targets.toType(DataType.INT64, false).expandDims(-1), -1).squeeze(-1);
+    }
+
+    /**
+     * Mean next-token cross-entropy over positions where {@code lossMask} (B,T) is non-zero; the
+     * mask marks target tokens (position 0 is never a target). Call inside the learner's
+     * gradient collector with training=true semantics.
+     */
+    public NDArray sftLoss(NDArray tokens, NDArray lossMask) {
+        NDArray lp = tokenLogProbs(tokens, true);
+        NDArray m = lossMask.get(new NDIndex(":, 1:")).toType(DataType.FLOAT32, false);
+        return lp.mul(m).sum().neg().div(m.sum().maximum(1f));
+    }
+
+    /** Copies every parameter out, in canonical order. */
+    public Weights exportWeights() {
+        Weights w = new Weights();
+        for (var e : block.params.entrySet()) {
+            NDArray a = e.getValue().getArray();
+            w.put(e.getKey(), a.getShape().getShape(), a.toType(DataType.FLOAT32, false).toFloatArray());
+        }
+        return w;
+    }
+
+    /** Overwrites every parameter in place (so an optimizer holding the arrays keeps working). */
+    public void loadWeights(Weights w) {
+        w.checkAgainst(spec);
+        for (var e : block.params.entrySet()) {
+            Weights.Tensor t = w.get(e.getKey());
+            Parameter p = e.getValue();
+            if (!p.isInitialized()) {
+                NDArray a = manager.create(t.data(), new Shape(t.shape()));
+                a.setName(e.getKey());
+                p.setArray(a);
+            } else {
+                p.getArray().set(t.data());
+            }
+        }
+    }
+
+    /** A KV cache for incremental decoding: per layer (B,H,P,D) keys and values. */
+    public record KvCache(List<NDArray> keys, List<NDArray> values) {
+        public long length() {
+            return keys.isEmpty() || keys.get(0) == null ? 0 : keys.get(0).getShape().get(2);
+        }
+    }
+
+    /**
+     * Incremental forward: tokens (B,S) at positions past.length()..+S-1. Returns logits (B,S,V);
+     * fills {@code present} (pass an empty cache) with the concatenated keys and values.
+     */
+    public NDArray forwardWithCache(NDArray tokens, KvCache past, KvCache present) {
+        ParameterStore ps = new ParameterStore(tokens.getManager(), false);
+        return block.run(ps, tokens, past, present, false);
+    }
+
+    @Override
+    public void close() {
+        for (Parameter p : block.params.values()) p.close();
+    }
+
+    private final class PolicyBlock extends AbstractBlock {
+        final Map<String, Parameter> params = new LinkedHashMap<>();
+
+        PolicyBlock() {
+            for (var e : spec.parameterShapes().entrySet()) {
+                Parameter p = Parameter.builder().setName(e.getKey())
+                        .setType(e.getKey().endsWith("bias") ? Parameter.Type.BIAS : Parameter.Type.WEIGHT)
+                        .build();
+                params.put(e.getKey(), addParameter(p));
+            }
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> pl) {
+            return new NDList(run(ps, inputs.singletonOrThrow(), null, null, training));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return new Shape[]{new Shape(inputShapes[0].get(0), inputShapes[0].get(1), spec.vocabSize())};
+        }
+
+        private NDArray p(ParameterStore ps, String name, NDArray like, boolean training) {
+            return ps.getValue(params.get(name), like.getDevice(), training);
+        }
+
+        NDArray run(ParameterStore ps, NDArray tokens, KvCache past, KvCache present, boolean training) {
+            NDManager m = tokens.getManager();
+            long b = tokens.getShape().get(0), t = tokens.getShape().get(1);
+            long pastLen = past == null ? 0 : past.length();
+            if (pastLen + t > spec.contextLength()) {
+                throw new IllegalArgumentException("sequence of " + (pastLen + t) + " tokens exceeds context " + spec.contextLength());
+            }
+            int c = spec.width(), h = spec.heads(), d = spec.headDim();
+            NDArray idx = tokens.toType(DataType.INT64, false);
+            NDArray wte = p(ps, "wte.weight", tokens, training);
+            NDArray x = wte.get(new NDIndex("{}", idx.reshape(-1))).reshape(b, t, c);
+            NDArray pos = m.arange(pastLen, pastLen + t, 1, DataType.INT64);
+            x = x.add(p(ps, "wpe.weight", tokens, training).get(new NDIndex("{}", pos)));
+            // causal mask (T, P+T): query i sits at absolute position P+i
+            NDArray qpos = m.arange(pastLen, pastLen + t, 1, DataType.INT64).reshape(t, 1);
+            NDArray kpos = m.arange(0, pastLen + t, 1, DataType.INT64).reshape(1, pastLen + t);
+            NDArray mask = kpos.gt(qpos).toType(DataType.FLOAT32, false).mul(MASK_VALUE);
+            float scale = (float) (1.0 / Math.sqrt(d));
+            for (int l = 0; l < spec.layers(); l++) {
+                String pre = "h." + l + ".";
+                NDArray a = layerNorm(x, p(ps, pre + "ln_1.weight", x, training), p(ps, pre + "ln_1.bias", x, training));
+                NDArray qkv = a.matMul(p(ps, pre + "attn.c_attn.weight", x, training)).add(p(ps, pre + "attn.c_attn.bias", x, training));
+                NDList parts = qkv.split(3, 2);
+                NDArray q = heads(parts.get(0), b, t, h, d);
+                NDArray k = heads(parts.get(1), b, t, h, d);
+                NDArray v = heads(parts.get(2), b, t, h, d);
+                if (pastLen > 0) {
+                    k = past.keys().get(l).concat(k, 2);
+                    v = past.values().get(l).concat(v, 2);
+                }
+                if (present != null) {
+                    present.keys().add(k);
+                    present.values().add(v);
+                }
+                NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask).softmax(-1);
+                NDArray y = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c);
+                y = y.matMul(p(ps, pre + "attn.c_proj.weight", x, training)).add(p(ps, pre + "attn.c_proj.bias", x, training));
+                x = x.add(y);
+                NDArray f = layerNorm(x, p(ps, pre + "ln_2.weight", x, training), p(ps, pre + "ln_2.bias", x, training));
+                f = gelu(f.matMul(p(ps, pre + "mlp.c_fc.weight", x, training)).add(p(ps, pre + "mlp.c_fc.bias", x, training)));
+                f = f.matMul(p(ps, pre + "mlp.c_proj.weight", x, training)).add(p(ps, pre + "mlp.c_proj.bias", x, training));
+                x = x.add(f);
+            }
+            x = layerNorm(x, p(ps, "ln_f.weight", x, training), p(ps, "ln_f.bias", x, training));
+            return x.matMul(wte.transpose());
+        }
+    }
+
+    private static NDArray heads(NDArray x, long b, long t, int h, int d) {
+        return x.reshape(b, t, h, d).transpose(0, 2, 1, 3);
+    }
+
+    static NDArray layerNorm(NDArray x, NDArray g, NDArray beta) {
+        NDArray mean = x.mean(new int[]{-1}, true);
+        NDArray xc = x.sub(mean);
+        NDArray var = xc.square().mean(new int[]{-1}, true);
+        return xc.div(var.add(LN_EPS).sqrt()).mul(g).add(beta);
+    }
+
+    /** GPT-2's tanh approximation of GELU. */
+    static NDArray gelu(NDArray x) {
+        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2.0 / Math.PI));
+        return x.mul(0.5f).mul(inner.tanh().add(1f));
+    }
+}

@@ -1,0 +1,231 @@
+package org.rollstream.policy.ort;
+
+import org.rollstream.policy.Half;
+import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.Weights;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The policy in ONNX Runtime for one weights version: sessions over the graphs of
+ * {@link OnnxPolicyExporter}, with the weights supplied as external initializers. A new weights
+ * version is a new {@code OrtPolicy} (the graph bytes are cached per spec).
+ */
+public final class OrtPolicy implements AutoCloseable {
+    private static final Map<String, byte[]> GRAPHS = new ConcurrentHashMap<>();
+
+    private final ModelSpec spec;
+    private final Device device;
+    private final boolean fp16;
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final Map<String, OnnxTensor> weightTensors = new LinkedHashMap<>();
+    private final Map<OnnxPolicyExporter.Variant, OrtSession> sessions = new HashMap<>();
+    private final int threads;
+    private boolean closed; // guarded by this
+
+    private OrtPolicy(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
+        weights.checkAgainst(spec);
+        this.spec = spec;
+        this.device = device;
+        this.fp16 = fp16;
+        this.threads = threads;
+        try {
+            for (var e : weights.tensors().entrySet()) {
+                weightTensors.put(e.getKey(), tensor(e.getValue()));
+            }
+        } catch (OrtException ex) {
+            close();
+            throw new IllegalStateException("cannot create weight tensors: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** fp32 policy on {@code device}, default intra-op threads. */
+    public static OrtPolicy create(ModelSpec spec, Weights weights, Device device) {
+        return create(spec, weights, device, false, 0);
+    }
+
+    /**
+     * @param fp16    run in float16 (GPU); weights are converted on the way in
+     * @param threads intra-op threads for CPU (0 = ORT default)
+     */
+    public static OrtPolicy create(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
+        OrtPolicy p = new OrtPolicy(spec, weights, device, fp16, threads);
+        try {
+            p.session(OnnxPolicyExporter.Variant.STEP); // fail fast (e.g. CUDA missing)
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
+    /**
+     * Like {@link #create(ModelSpec, Weights, Device, boolean, int)} but builds no session yet: for a
+     * caller whose first session is not STEP (an in-graph sampler's, created by
+     * {@link InGraphSampler#prepare}), which is then the fail-fast check. Saves the STEP session's
+     * build and, on a GPU, its copy of the weights.
+     */
+    public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
+        return new OrtPolicy(spec, weights, device, fp16, threads);
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public boolean fp16() {
+        return fp16;
+    }
+
+    OrtEnvironment env() {
+        return env;
+    }
+
+    private OnnxTensor tensor(Weights.Tensor t) throws OrtException {
+        if (!fp16) {
+            FloatBuffer fb = ByteBuffer.allocateDirect(t.data().length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            fb.put(t.data()).rewind();
+            return OnnxTensor.createTensor(env, fb, t.shape());
+        }
+        ShortBuffer sb = ByteBuffer.allocateDirect(t.data().length * 2).order(ByteOrder.nativeOrder()).asShortBuffer();
+        for (float v : t.data()) sb.put(Half.fromFloat(v));
+        sb.rewind();
+        return OnnxTensor.createTensor(env, sb, t.shape(), OnnxJavaType.FLOAT16);
+    }
+
+    /** @throws IllegalStateException once closed: the weight tensors a new session would use are freed */
+    synchronized OrtSession session(OnnxPolicyExporter.Variant variant) {
+        if (closed) throw new IllegalStateException("policy is closed");
+        OrtSession s = sessions.get(variant);
+        if (s != null) return s;
+        byte[] graph = GRAPHS.computeIfAbsent(spec.toJson() + "|" + variant + "|" + fp16, k -> OnnxPolicyExporter.export(spec, variant, fp16));
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            String profile = System.getProperty("rollstream.ortProfile"); // file prefix: ORT's per-node profile, for benchmarks
+            if (profile != null) opts.enableProfiling(profile + "-" + variant);
+            if (threads > 0) opts.setIntraOpNumThreads(threads);
+            device.configure(opts);
+            opts.addExternalInitializers(new LinkedHashMap<String, OnnxTensorLike>(weightTensors));
+            s = env.createSession(graph, opts);
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot create ONNX Runtime session for " + spec.toJson() + " on " + device + ": " + e.getMessage(), e);
+        }
+        sessions.put(variant, s);
+        return s;
+    }
+
+    /**
+     * Full-sequence logits (B,T,V) as fp32, for rows of equal length, positions 0..T-1, no cache.
+     */
+    public float[][][] logits(int[][] tokens) {
+        int b = tokens.length, t = tokens[0].length;
+        long[] ids = new long[b * t], pos = new long[b * t], mask = new long[b * t];
+        for (int i = 0; i < b; i++) {
+            if (tokens[i].length != t) throw new IllegalArgumentException("rows must have equal length");
+            for (int j = 0; j < t; j++) {
+                ids[i * t + j] = tokens[i][j];
+                pos[i * t + j] = j;
+                mask[i * t + j] = 1;
+            }
+        }
+        Map<String, OnnxTensor> in = new HashMap<>();
+        try {
+            in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[]{b, t}));
+            in.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[]{b, t}));
+            in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[]{b, t}));
+            in.putAll(emptyCache(b));
+            try (OrtSession.Result r = session(OnnxPolicyExporter.Variant.FORWARD).run(in, java.util.Set.of("logits"))) {
+                float[] flat = toFloats((OnnxTensor) r.get("logits").get());
+                int v = spec.vocabSize();
+                float[][][] out = new float[b][t][v];
+                for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) System.arraycopy(flat, (i * t + j) * v, out[i][j], 0, v);
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime forward failed: " + e.getMessage(), e);
+        } finally {
+            in.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Zero-length KV cache inputs for a batch of {@code b}; the caller closes them (none leak if this throws). */
+    Map<String, OnnxTensor> emptyCache(int b) throws OrtException {
+        Map<String, OnnxTensor> m = new LinkedHashMap<>();
+        long[] shape = {b, spec.heads(), 0, spec.headDim()};
+        try {
+            for (int l = 0; l < spec.layers(); l++) {
+                m.put("past_key_" + l, emptyTensor(shape));
+                m.put("past_value_" + l, emptyTensor(shape));
+            }
+        } catch (OrtException | RuntimeException e) {
+            m.values().forEach(OnnxTensor::close);
+            throw e;
+        }
+        return m;
+    }
+
+    OnnxTensor emptyTensor(long[] shape) throws OrtException {
+        return fp16 ? OnnxTensor.createTensor(env, ShortBuffer.allocate(0), shape, OnnxJavaType.FLOAT16)
+                : OnnxTensor.createTensor(env, FloatBuffer.allocate(0), shape);
+    }
+
+    /** Cache tensor from a flat buffer in the session's activation type. */
+    OnnxTensor cacheTensor(float[] data, long[] shape) throws OrtException {
+        if (!fp16) return OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape);
+        short[] h = new short[data.length];
+        for (int i = 0; i < h.length; i++) h[i] = Half.fromFloat(data[i]);
+        return OnnxTensor.createTensor(env, ShortBuffer.wrap(h), shape, OnnxJavaType.FLOAT16);
+    }
+
+    /** Reads a float32 or float16 tensor as float32. */
+    static float[] toFloats(OnnxTensor t) {
+        if (t.getInfo().type == OnnxJavaType.FLOAT16) {
+            ShortBuffer sb = t.getShortBuffer();
+            float[] f = new float[sb.remaining()];
+            for (int i = 0; i < f.length; i++) f[i] = Half.toFloat(sb.get(i));
+            return f;
+        }
+        FloatBuffer fb = t.getFloatBuffer();
+        float[] f = new float[fb.remaining()];
+        fb.get(f);
+        return f;
+    }
+
+    /** Closes the sessions and frees the weights; idempotent. Sampling with a closed policy fails with IllegalStateException. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        for (OrtSession s : sessions.values()) {
+            try {
+                if (System.getProperty("rollstream.ortProfile") != null) s.endProfiling();
+                s.close();
+            } catch (OrtException ignored) {
+                // closing: nothing useful to do
+            }
+        }
+        sessions.clear();
+        weightTensors.values().forEach(OnnxTensor::close);
+        weightTensors.clear();
+    }
+}
