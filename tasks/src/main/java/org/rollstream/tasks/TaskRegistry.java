@@ -9,7 +9,8 @@ import java.util.Set;
 public final class TaskRegistry {
 
     private static final TaskRegistry DEFAULTS = new TaskRegistry(Map.of())
-            .with(new ArithmeticTask()).with(new CountdownTask()).with(new LogicTask()).with(new JsonlTask());
+            .with(new ArithmeticTask()).with(new CountdownTask()).with(new LogicTask()).with(new GeneralTask())
+            .with(new JsonlTask());
 
     private final Map<String, Task> tasks;
 
@@ -17,7 +18,7 @@ public final class TaskRegistry {
         this.tasks = tasks;
     }
 
-    /** {@code arithmetic}, {@code countdown}, {@code logic} and {@code jsonl}, with default settings. */
+    /** {@code arithmetic}, {@code countdown}, {@code logic}, {@code general} and {@code jsonl}, with default settings. */
     public static TaskRegistry defaults() {
         return DEFAULTS;
     }
