@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Reproduces the "On the H200" figures of learner/README.md on an x86-64 CUDA 13 host (no Java, no
+# network needed there). Inputs, each a directory (defaults in brackets):
+#   TORCH_PARTS [/tmp/tp]   part-* and zstd of ../../../shared/gpu-bundle/make-torch-bundle.sh
+#                           (libtorch 2.5.1 cu124 for DJL 0.33.0)
+#   JAVA_PARTS  [/tmp/jp]   part-* of ../../policy/scripts/pack-gpu-bundle.sh (xz: Java runtime + ORT
+#                           CUDA-13 natives)
+#   JARS        [jars]      the -Pcuda build's launcher/target/rollstream.jar + launcher/target/lib,
+#                           less onnxruntime-1.28.0.jar (its natives-free -api jar instead),
+#                           tokenizers, log4j-core and jfreechart (see policy/README.md, device notes)
+#   TESTS       [tests]     junit-platform-console-standalone-*.jar and launcher/target/test-classes
+#                           (only for the cuda-test stage)
+#   OUT         [./h200-out] where logs, JSON lines and nvidia-smi samples go
+# Stages (arguments, in order; default: all but run): unpack reference cuda-test bench run
+#   reference  learner/scripts/grpo_step_reference.py (the host's python3 with PyTorch), C 768,
+#              12 layers, 64 x 320, vocab 98 and 50,257, fp32 and bf16 autocast
+#   cuda-test  CudaTest (a GRPO step on cuda:0 through DJL, ORT CUDA logits vs DJL)
+#   bench      rollstream bench learner, the same shapes, fp32 and bf16, nvidia-smi sampled
+#   run        rollstream run --preset gpt2-small-char --device cuda:0 --learner-device cuda:0 with
+#              η = 0 then η = 2 (RUN_FLAGS adds flags, e.g. step counts), nvidia-smi sampled
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+TORCH_PARTS=${TORCH_PARTS:-/tmp/tp} JAVA_PARTS=${JAVA_PARTS:-/tmp/jp} JARS=${JARS:-jars} TESTS=${TESTS:-tests}
+OUT=${OUT:-./h200-out} DEST=${DEST:-/tmp}
+REF=${REF:-$here/grpo_step_reference.py}
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(unpack reference cuda-test bench)
+mkdir -p "$OUT"
+
+unpack() {
+  if [ ! -d "$DEST/torch-cu124" ]; then
+    chmod +x "$TORCH_PARTS/zstd"
+    cat $(ls "$TORCH_PARTS"/part-* | sort) | "$TORCH_PARTS/zstd" -d -c | tar -xf - -C "$DEST"
+  fi
+  if [ ! -d "$DEST/rollstream-bundle" ]; then
+    unxz() { if command -v xz >/dev/null; then xz -d; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)'; fi; }
+    cat $(ls "$JAVA_PARTS"/part-* | sort) | unxz | tar -C "$DEST" -xf -
+    chmod +x "$DEST"/rollstream-bundle/jre/bin/*
+  fi
+}
+
+java_env() {
+  source "$DEST/rollstream-bundle/env.sh"
+  export PYTORCH_LIBRARY_PATH=$DEST/torch-cu124 PYTORCH_VERSION=2.5.1 PYTORCH_FLAVOR=cu124
+  export LD_LIBRARY_PATH=$DEST/torch-cu124:$LD_LIBRARY_PATH
+  JAVA=(java -Xmx32g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+        -Dorg.slf4j.simpleLogger.log.org.rollstream=info)
+}
+
+# samples GPU utilisation and memory every 200 ms into $OUT/smi-$1.csv until stop_smi
+start_smi() { nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/smi-$1.csv" & SMI=$!; }
+stop_smi() { kill "$SMI" 2>/dev/null || true; wait "$SMI" 2>/dev/null || true
+  python3 - "$OUT/smi-$1.csv" <<'PY'
+import sys
+rows = [l.split(",") for l in open(sys.argv[1]) if l.count(",") == 2]
+if rows:
+    util = [float(r[1]) for r in rows]; mem = [float(r[2]) for r in rows]
+    busy = [u for u in util if u > 0]
+    print(f"nvidia-smi {sys.argv[1]}: {len(rows)} samples, utilisation mean {sum(util)/len(util):.0f}% "
+          f"(busy samples {len(busy)}), memory used max {max(mem)/1024:.2f} GiB")
+PY
+}
+
+for stage in "${stages[@]}"; do
+  echo "== $stage $(date -u +%H:%M:%S)"
+  case $stage in
+    unpack) unpack; nvidia-smi -L ;;
+    reference)
+      for v in 98 50257; do
+        PYTHONUNBUFFERED=1 python3 "$REF" --vocab "$v" --precision fp32,bf16 --json "$OUT/reference.jsonl"
+      done ;;
+    cuda-test)
+      java_env
+      # the console launcher does not expand "dir/*": list the jars
+      "${JAVA[@]}" -jar "$(ls "$TESTS"/junit-platform-console-standalone-*.jar)" execute --disable-banner \
+        --disable-ansi-colors -cp "$TESTS/test-classes" -cp "$(ls "$JARS"/*.jar | tr '\n' ':')" \
+        --select-class org.rollstream.launcher.cuda.CudaTest \
+        --details=tree 2>&1 | tee "$OUT/cuda-test.log" ;;
+    bench)
+      java_env
+      for v in 98 50257; do for p in fp32 bf16; do
+        start_smi "bench-$v-$p"
+        "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench learner --preset gpt2-small-char \
+          --vocab "$v" --batch 64 --seq 320 --device cuda:0 --precision "$p" --steps "${STEPS:-10}" ${BENCH_FLAGS:-} \
+          2>&1 | tee "$OUT/bench-$v-$p.log" || true
+        stop_smi "bench-$v-$p"
+      done; done ;;
+    run)
+      java_env
+      for eta in 0 2; do
+        start_smi "run-eta$eta"
+        "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream run --preset gpt2-small-char \
+          --device cuda:0 --learner-device cuda:0 --eta "$eta" --run-dir "$OUT/run-eta$eta" ${RUN_FLAGS:-} \
+          2>&1 | tee "$OUT/run-eta$eta.log" || true
+        stop_smi "run-eta$eta"
+      done ;;
+    *) echo "unknown stage $stage" >&2; exit 2 ;;
+  esac
+done
