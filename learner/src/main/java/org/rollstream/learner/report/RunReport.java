@@ -1,7 +1,5 @@
 package org.rollstream.learner.report;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,30 +10,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
 import org.rollstream.schemas.records.MetricEvent;
 
 /**
  * The report folder of a run: the metrics as CSV, one PNG plot per headline curve (reward,
  * held-out accuracy, KL, response length) over GRPO steps, and a summary table in Markdown.
+ * Where the Java runtime cannot draw (no {@code java.desktop}), the plots are skipped with a
+ * message and the rest is written.
  */
 public final class RunReport {
-    /** A plotted curve: metric name, kind of event it comes from, and the title. */
-    private record Curve(String file, String title, String yLabel, String kind, String metric) {
-    }
-
-    private static final List<Curve> CURVES = List.of(
-            new Curve("reward.png", "Mean reward of sampled groups", "reward", "train", "reward"),
-            new Curve("accuracy.png", "Held-out greedy accuracy", "accuracy", "eval", "heldout_accuracy"),
-            new Curve("kl.png", "KL to the reference (k3)", "KL", "train", "kl"),
-            new Curve("response_length.png", "Mean response length", "tokens", "train", "response_length"));
-
     private RunReport() {
     }
 
@@ -45,7 +28,6 @@ public final class RunReport {
      * @return the files written
      */
     public static List<Path> write(Path dir, Path metricsCsv, List<MetricEvent> events, Map<String, String> summary) {
-        System.setProperty("java.awt.headless", "true");
         List<Path> written = new ArrayList<>();
         try {
             Files.createDirectories(dir);
@@ -54,17 +36,13 @@ public final class RunReport {
                 Files.copy(metricsCsv, csv, StandardCopyOption.REPLACE_EXISTING);
                 written.add(csv);
             }
-            for (Curve c : CURVES) {
-                XYSeries series = series(events, c);
-                if (series.isEmpty()) {
-                    continue;
-                }
-                Path png = dir.resolve(c.file());
-                ChartUtils.saveChartAsPNG(png.toFile(), chart(c, series), 800, 450);
-                written.add(png);
+            try {
+                RunCharts.write(dir, events, written);
+            } catch (LinkageError e) { // a runtime without java.desktop: CSV and summary still count
+                System.err.println("report: plots skipped, this Java runtime cannot draw them (" + e + ")");
             }
             Path md = dir.resolve("summary.md");
-            Files.writeString(md, markdown(summary));
+            Files.writeString(md, markdown(summary, written));
             written.add(md);
             return written;
         } catch (IOException e) {
@@ -80,36 +58,18 @@ public final class RunReport {
         return sb.toString();
     }
 
-    static XYSeries series(List<MetricEvent> events, Curve c) {
-        XYSeries s = new XYSeries(c.metric(), true, true);
-        for (MetricEvent e : events) {
-            Double v = e.getValues().get(c.metric());
-            if (c.kind().equals(e.getKind()) && v != null && Double.isFinite(v)) {
-                s.addOrUpdate((double) e.getStep(), v.doubleValue());
-            }
-        }
-        return s;
-    }
-
-    private static JFreeChart chart(Curve c, XYSeries series) {
-        JFreeChart chart = ChartFactory.createXYLineChart(c.title(), "GRPO step", c.yLabel(),
-                new XYSeriesCollection(series), PlotOrientation.VERTICAL, false, false, false);
-        XYPlot plot = chart.getXYPlot();
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        plot.getRenderer().setSeriesPaint(0, new Color(0x1f, 0x77, 0xb4));
-        plot.getRenderer().setSeriesStroke(0, new BasicStroke(2f));
-        return chart;
-    }
-
-    private static String markdown(Map<String, String> summary) {
+    private static String markdown(Map<String, String> summary, List<Path> written) {
         StringBuilder sb = new StringBuilder("# Rollstream run summary\n\n| measure | value |\n| --- | --- |\n");
         summary.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v).append(" |\n"));
-        sb.append("\nPlots: ");
-        List<String> files = new ArrayList<>();
-        CURVES.forEach(c -> files.add("[" + c.file() + "](" + c.file() + ")"));
-        sb.append(String.join(", ", files)).append(". Raw values: metrics.csv (step,kind,name,value,timestamp_ms).\n");
+        List<String> plots = new ArrayList<>();
+        for (Path p : written) {
+            String f = p.getFileName().toString();
+            if (f.endsWith(".png")) {
+                plots.add("[" + f + "](" + f + ")");
+            }
+        }
+        sb.append("\nPlots: ").append(plots.isEmpty() ? "none" : String.join(", ", plots));
+        sb.append(". Raw values: metrics.csv (step,kind,name,value,timestamp_ms).\n");
         return sb.toString();
     }
 
