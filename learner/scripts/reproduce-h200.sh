@@ -16,8 +16,11 @@
 #              12 layers, 64 x 320, vocab 98 and 50,257, fp32 and bf16 autocast
 #   cuda-test  CudaTest (a GRPO step on cuda:0 through DJL, ORT CUDA logits vs DJL)
 #   bench      rollstream bench learner, the same shapes, fp32 and bf16, nvidia-smi sampled
-#   run        rollstream run --preset gpt2-small-char --device cuda:0 --learner-device cuda:0 with
-#              η = 0 then η = 2 (RUN_FLAGS adds flags, e.g. step counts), nvidia-smi sampled
+#   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
+#              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 from the same
+#              cold-start weights; RUN_FLAGS adds flags (step counts), RUN_TIMEOUT [600] bounds each;
+#              nvidia-smi sampled; run_figures.py prints accuracy over time, time to $TARGETS
+#              [0.5], tokens/s and GPU utilisation as JSON lines into $OUT/run-figures.jsonl
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 TORCH_PARTS=${TORCH_PARTS:-/tmp/tp} JAVA_PARTS=${JAVA_PARTS:-/tmp/jp} JARS=${JARS:-jars} TESTS=${TESTS:-tests}
@@ -46,17 +49,19 @@ java_env() {
         -Dorg.slf4j.simpleLogger.log.org.rollstream=info)
 }
 
-# samples GPU utilisation and memory every 200 ms into $OUT/smi-$1.csv until stop_smi
-start_smi() { nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/smi-$1.csv" & SMI=$!; }
+# samples each GPU's utilisation and memory every 200 ms into $OUT/smi-$1.csv until stop_smi
+start_smi() { nvidia-smi --query-gpu=timestamp,index,utilization.gpu,memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/smi-$1.csv" & SMI=$!; }
 stop_smi() { kill "$SMI" 2>/dev/null || true; wait "$SMI" 2>/dev/null || true
   python3 - "$OUT/smi-$1.csv" <<'PY'
 import sys
-rows = [l.split(",") for l in open(sys.argv[1]) if l.count(",") == 2]
-if rows:
-    util = [float(r[1]) for r in rows]; mem = [float(r[2]) for r in rows]
-    busy = [u for u in util if u > 0]
-    print(f"nvidia-smi {sys.argv[1]}: {len(rows)} samples, utilisation mean {sum(util)/len(util):.0f}% "
-          f"(busy samples {len(busy)}), memory used max {max(mem)/1024:.2f} GiB")
+per = {}
+for l in open(sys.argv[1]):
+    f = [x.strip() for x in l.split(",")]
+    if len(f) == 4:
+        per.setdefault(f[1], []).append((float(f[2]), float(f[3])))
+for gpu, v in sorted(per.items()):
+    print(f"nvidia-smi {sys.argv[1]} gpu {gpu}: {len(v)} samples, utilisation mean {sum(u for u, _ in v)/len(v):.0f}%, "
+          f"memory used max {max(m for _, m in v)/1024:.2f} GiB")
 PY
 }
 
@@ -85,13 +90,18 @@ for stage in "${stages[@]}"; do
         stop_smi "bench-$v-$p"
       done; done ;;
     run)
+      # η = 0 with the cold start, then η = 2 from that run's cold-start weights, so both GRPO
+      # phases start from the same policy; the figures count from the first GRPO event
       java_env
       for eta in 0 2; do
+        init=(); [ "$eta" = 0 ] || init=(--init-weights "$(ls "$OUT"/run-eta0/weights/*v000000.safetensors | head -1)")
         start_smi "run-eta$eta"
-        "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream run --preset gpt2-small-char \
-          --device cuda:0 --learner-device cuda:0 --eta "$eta" --run-dir "$OUT/run-eta$eta" ${RUN_FLAGS:-} \
-          2>&1 | tee "$OUT/run-eta$eta.log" || true
+        timeout "${RUN_TIMEOUT:-600}" "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream run \
+          --preset gpt2-small-char --device "${ACTOR_DEVICE:-cuda:0}" --learner-device "${LEARNER_DEVICE:-cuda:0}" \
+          --eta "$eta" --run-dir "$OUT/run-eta$eta" "${init[@]}" ${RUN_FLAGS:-} 2>&1 | tee "$OUT/run-eta$eta.log" || true
         stop_smi "run-eta$eta"
+        python3 "$here/run_figures.py" "$OUT/run-eta$eta" --log "$OUT/run-eta$eta.log" --smi "$OUT/smi-run-eta$eta.csv" \
+          --target "${TARGETS:-0.5}" | tee -a "$OUT/run-figures.jsonl" || true
       done ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac
