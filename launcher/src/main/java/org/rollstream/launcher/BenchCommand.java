@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures (medians of several runs): transport, generate, loop, actor, chaos, weights.",
-        subcommands = {TransportBench.class, GenerateBench.class, LoopBench.class, ActorBench.class, ChaosBench.class, WeightsBench.class})
+        subcommands = {TransportBench.class, GenerateBench.class, LoopBench.class, ActorBench.class, ChaosBench.class, WeightsBench.class,
+                LearnerBench.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -4,11 +4,14 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import org.rollstream.learner.ColdStart;
+import org.rollstream.learner.LearnerCompute;
 import org.rollstream.learner.LearnerConfig;
+import org.rollstream.learner.LearnerDevice;
 import org.rollstream.learner.grpo.Aggregation;
 import org.rollstream.learner.grpo.GrpoConfig;
 import org.rollstream.policy.CharTokenizer;
 import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.djl.ComputePrecision;
 import picocli.CommandLine.Option;
 
 /** The learner's options, shared by {@code run} and {@code learner}. Defaults learn the arithmetic task in minutes on 2 cores. */
@@ -103,6 +106,15 @@ final class TrainingOptions {
     @Option(names = "--init-weights", paramLabel = "FILE", description = "Start GRPO from this safetensors snapshot (e.g. a cold start's weights/v000000.safetensors) instead of a cold start.")
     Path initWeights;
 
+    @Option(names = "--learner-device", defaultValue = "cpu", description = "Where the learner's policy, reference model and optimizer state live: cpu or cuda:N; CUDA needs the learner's CUDA build (default: ${DEFAULT-VALUE}).")
+    String learnerDevice;
+
+    @Option(names = "--learner-precision", defaultValue = "fp32", description = "Learner matmul precision: fp32 or fp16 (fp32 master weights and optimizer state, dynamic loss scaling); bf16 is refused, DJL's PyTorch JNI has no bfloat16 (default: ${DEFAULT-VALUE}).")
+    String learnerPrecision;
+
+    @Option(names = "--micro-batch-size", defaultValue = "0", description = "Sequences per learner forward/backward pass (cold-start examples too), gradients accumulated to the mini-batch's; 0 = the whole mini-batch in one pass (default: ${DEFAULT-VALUE}).")
+    int microBatchSize;
+
     @Option(names = "--policy-name", defaultValue = "default", description = "Key of the policy on policy.versions (default: ${DEFAULT-VALUE}).")
     String policyName;
 
@@ -141,12 +153,28 @@ final class TrainingOptions {
                 .build());
     }
 
+    /** Device, precision and micro-batch size; a CUDA device the engine does not see is a usage error naming what is missing. */
+    LearnerCompute compute() {
+        return UsageException.config(() -> {
+            LearnerDevice device = LearnerDevice.parse(learnerDevice);
+            device.resolve();
+            ComputePrecision precision = ComputePrecision.parse(learnerPrecision);
+            if (precision.unsupportedReason() != null) {
+                throw new IllegalArgumentException("--learner-precision " + precision + ": " + precision.unsupportedReason());
+            }
+            if (microBatchSize < 0) {
+                throw new IllegalArgumentException("--micro-batch-size must be at least 0 (0 = whole mini-batch), got " + microBatchSize);
+            }
+            return new LearnerCompute(device, precision, microBatchSize);
+        });
+    }
+
     LearnerConfig learnerConfig() {
         Path dir = resolvedRunDir();
         // the run's name; the learner adds a random suffix at the first start and keeps it in <run>/run.json
         String runId = dir.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
         return UsageException.config(() -> new LearnerConfig(dir, runId, policyName, spec(), task, seed,
                 new ColdStart(sftSteps, sftBatch, sftLearningRate, flawedShare, answerOnlyShare, reflectShare),
-                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset));
+                grpo(), steps, evalEvery, evalSize, checkpointEvery, maxNewTokens, 120_000, initWeights, dataset, compute()));
     }
 }

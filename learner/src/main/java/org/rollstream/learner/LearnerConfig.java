@@ -24,12 +24,16 @@ import org.rollstream.policy.ModelSpec;
  *                         so a dead-lettered prompt cannot stall the feeder forever
  * @param initWeights      start GRPO from this snapshot instead of a cold start (null: cold start)
  * @param dataset          a JSONL file of the user's problems instead of the built-in task (null: built-in)
+ * @param compute          device, matmul precision and micro-batch size (null: {@link LearnerCompute#defaults()})
  */
 public record LearnerConfig(Path runDir, String runId, String policyName, ModelSpec spec, String task, long seed,
                             ColdStart coldStart, GrpoConfig grpo, int grpoSteps,
                             int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs,
-                            Path initWeights, Path dataset) {
+                            Path initWeights, Path dataset, LearnerCompute compute) {
     public LearnerConfig {
+        if (compute == null) {
+            compute = LearnerCompute.defaults();
+        }
         require(runDir != null, "a run directory is required");
         require(runId != null && !runId.isBlank() && !runId.contains("/"), "run id must be a non-empty name without '/'");
         require(coldStart != null, "a cold-start setting is required (ColdStart.none() for none)");
@@ -44,6 +48,20 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
         require(dataset == null || java.nio.file.Files.isReadable(dataset), "dataset " + dataset + " is not a readable file");
     }
 
+    /** The configuration with the default compute settings (CPU, fp32, one pass per mini-batch). */
+    public LearnerConfig(Path runDir, String runId, String policyName, ModelSpec spec, String task, long seed,
+                         ColdStart coldStart, GrpoConfig grpo, int grpoSteps,
+                         int evalEvery, int evalSize, int checkpointEvery, int maxNewTokens, long promptTimeoutMs,
+                         Path initWeights, Path dataset) {
+        this(runDir, runId, policyName, spec, task, seed, coldStart, grpo, grpoSteps, evalEvery, evalSize, checkpointEvery,
+                maxNewTokens, promptTimeoutMs, initWeights, dataset, LearnerCompute.defaults());
+    }
+
+    public LearnerConfig withCompute(LearnerCompute c) {
+        return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, grpo,
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset, c);
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -52,12 +70,12 @@ public record LearnerConfig(Path runDir, String runId, String policyName, ModelS
 
     public LearnerConfig withRunDir(Path dir, String id) {
         return new LearnerConfig(dir, id, policyName, spec, task, seed, coldStart, grpo,
-                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset);
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset, compute);
     }
 
     public LearnerConfig withGrpo(GrpoConfig g) {
         return new LearnerConfig(runDir, runId, policyName, spec, task, seed, coldStart, g,
-                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset);
+                grpoSteps, evalEvery, evalSize, checkpointEvery, maxNewTokens, promptTimeoutMs, initWeights, dataset, compute);
     }
 
     public Path weightsDir() {

@@ -186,7 +186,7 @@ public final class LearnerService implements AutoCloseable {
         if (heldOut.isEmpty()) {
             throw new IllegalStateException("dataset " + dataset.name() + " has no held-out problems to evaluate on");
         }
-        try (NDManager nd = NDManager.newBaseManager();
+        try (NDManager nd = NDManager.newBaseManager(config.compute().device().resolve());
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("learner-" + config.runId()))) {
             Session session = new Session(nd, consumer, heldOut);
             session.begin();
@@ -238,7 +238,7 @@ public final class LearnerService implements AutoCloseable {
             this.heldOut = heldOut;
             this.partitions = LearnerTopics.partitions(consumer, Topics.ROLLOUTS_SCORED);
             consumer.assign(partitions);
-            this.policy = new DjlPolicy(config.spec(), nd, config.seed());
+            this.policy = new DjlPolicy(config.spec(), nd, config.seed()).computePrecision(config.compute().precision());
             this.optimizer = AdamW.standard(nd, config.grpo().weightDecay());
         }
 
@@ -271,7 +271,8 @@ public final class LearnerService implements AutoCloseable {
                     coldStart(policy, dataset);
                 }
                 if (config.grpo().klBeta() > 0) {
-                    reference = new DjlPolicy(config.spec(), nd, policy.exportWeights());
+                    reference = new DjlPolicy(config.spec(), nd, policy.exportWeights())
+                            .computePrecision(config.compute().precision());
                 }
             }
             if (resumed.isEmpty() && stopping.get()) {
@@ -281,7 +282,8 @@ public final class LearnerService implements AutoCloseable {
             long version = state.publish();
             publisher.publish(policy.exportWeights(), version, state.step());
             reissueOpenPrompts(version);
-            trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad());
+            trainer = new GrpoTrainer(policy, reference, optimizer, config.grpo(), tokenizer.pad())
+                    .microBatchSize(config.compute().microBatchSize()).lossScale(config.compute().newLossScale());
             if (resumed.isEmpty()) {
                 Evaluator.Result first = evaluate();
                 totals = totals.withGrpoStart(first.accuracy(), time.milliseconds());
@@ -301,7 +303,7 @@ public final class LearnerService implements AutoCloseable {
             LearnerState.Snapshot snap = c.state().learner();
             policy.loadWeights(c.policy());
             if (c.reference() != null) {
-                reference = new DjlPolicy(config.spec(), nd, c.reference());
+                reference = new DjlPolicy(config.spec(), nd, c.reference()).computePrecision(config.compute().precision());
             }
             optimizer.restore(toArrays(nd, c.optimizer()), c.state().optimizerSteps());
             state.restore(snap);
@@ -535,9 +537,10 @@ public final class LearnerService implements AutoCloseable {
         if (examples.isEmpty()) {
             throw new IllegalStateException("cold-start data for task " + config.task() + " is empty");
         }
-        try (NDManager optNd = NDManager.newBaseManager()) {
+        try (NDManager optNd = policy.manager().newSubManager()) { // on the policy's device
             AdamW sftOptimizer = AdamW.standard(optNd, 0.0);
-            SftTrainer sft = new SftTrainer(policy, tokenizer, sftOptimizer, 1.0);
+            SftTrainer sft = new SftTrainer(policy, tokenizer, sftOptimizer, 1.0)
+                    .microBatchSize(config.compute().microBatchSize()).lossScale(config.compute().newLossScale());
             Random rnd = new Random(config.seed());
             for (int i = 0; i < cs.steps() && !stopping.get(); i++) {
                 List<SftTrainer.Pair> pairs = new ArrayList<>(cs.batch());

@@ -45,15 +45,41 @@ public final class GrpoLoss {
     }
 
     /**
+     * Totals of the whole mini-batch that a micro-batch's loss is divided by, so that the losses
+     * (and so the gradients) of its micro-batches add up to the mini-batch's: token-mean divides
+     * the micro-batch's token sum by the mini-batch's token count, sequence-mean its sum of
+     * per-sequence means by the mini-batch's sequence count.
+     *
+     * @param tokens    real completion tokens of the mini-batch
+     * @param sequences completions of the mini-batch
+     */
+    public record Normaliser(long tokens, long sequences) {
+        public Normaliser {
+            if (tokens < 0 || sequences < 1) {
+                throw new IllegalArgumentException("a mini-batch has at least one sequence and no negative token count: "
+                        + tokens + " tokens, " + sequences + " sequences");
+            }
+        }
+    }
+
+    /** The loss of a whole mini-batch; see {@link #compute(NDArray, NDArray, NDArray, NDArray, NDArray, NDArray, GrpoConfig, Normaliser)}. */
+    public static Result compute(NDArray logp, NDArray proxLogp, NDArray refLogp, NDArray behaviourLogp,
+                                 NDArray mask, NDArray advantages, GrpoConfig cfg) {
+        return compute(logp, proxLogp, refLogp, behaviourLogp, mask, advantages, cfg, null);
+    }
+
+    /**
      * @param logp          (N, T) log-probs of the policy being trained, with gradient
      * @param proxLogp      (N, T) proximal log-probs, no gradient
      * @param refLogp       (N, T) reference log-probs, no gradient
      * @param behaviourLogp (N, T) behaviour log-probs, or null for no importance weight
      * @param mask          (N, T) 1 on completion tokens
      * @param advantages    (N) one advantage per completion
+     * @param whole         the mini-batch these rows are a micro-batch of, or null when they are the
+     *                      whole mini-batch; the diagnostics are always means over these rows' tokens
      */
     public static Result compute(NDArray logp, NDArray proxLogp, NDArray refLogp, NDArray behaviourLogp,
-                                 NDArray mask, NDArray advantages, GrpoConfig cfg) {
+                                 NDArray mask, NDArray advantages, GrpoConfig cfg, Normaliser whole) {
         NDArray adv = advantages.reshape(-1, 1);
         NDArray ratio = logp.sub(proxLogp).exp();
         NDArray unclipped = ratio.mul(adv);
@@ -71,7 +97,8 @@ public final class GrpoLoss {
         NDArray kl = k3(logp, refLogp);
         NDArray perToken = cfg.klBeta() != 0 ? pg.add(kl.mul(cfg.klBeta())) : pg;
 
-        NDArray loss = aggregate(perToken, mask, cfg.aggregation());
+        NDArray loss = whole == null ? aggregate(perToken, mask, cfg.aggregation())
+                : aggregate(perToken, mask, cfg.aggregation(), whole);
         NDArray tokens = mask.sum().maximum(1f);
         NDArray klMean = kl.mul(mask).sum().div(tokens).stopGradient();
         // inside the clip range clip(r) is r bit for bit, so "strictly smaller" is exact
@@ -94,6 +121,16 @@ public final class GrpoLoss {
     public static NDArray k3(NDArray logp, NDArray refLogp) {
         NDArray d = refLogp.sub(logp);
         return d.exp().sub(d).sub(1f);
+    }
+
+    /** A micro-batch's share of the mini-batch loss: see {@link Normaliser}. */
+    static NDArray aggregate(NDArray perToken, NDArray mask, Aggregation aggregation, Normaliser whole) {
+        NDArray masked = perToken.mul(mask);
+        if (aggregation == Aggregation.TOKEN_MEAN) {
+            return masked.sum().div((float) Math.max(whole.tokens(), 1));
+        }
+        NDArray perSequence = masked.sum(new int[] {1}).div(mask.sum(new int[] {1}).maximum(1f));
+        return perSequence.sum().div((float) whole.sequences());
     }
 
     static NDArray aggregate(NDArray perToken, NDArray mask, Aggregation aggregation) {

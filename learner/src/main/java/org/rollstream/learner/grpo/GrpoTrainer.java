@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
+import org.rollstream.learner.optim.LossScale;
 import org.rollstream.policy.djl.DjlPolicy;
 
 /**
@@ -25,6 +26,16 @@ import org.rollstream.policy.djl.DjlPolicy;
  * weight corrects for staleness; with more updates the later ones see a moved policy and the clip
  * bounds how far one step can go.
  *
+ * <p>Memory: an update may run its mini-batch as several micro-batches of at most
+ * {@link #microBatchSize(int)} sequences, each forward and backward in turn with gradients
+ * accumulating (PyTorch adds every backward into {@code .grad}; DJL's collector does not zero
+ * them), each micro-batch's arrays closed right after its backward. Each micro-batch's loss is
+ * normalised by the whole mini-batch's totals ({@link GrpoLoss.Normaliser}), so the accumulated
+ * gradient is the mini-batch's gradient, for either aggregation. π_prox and π_ref are computed per
+ * micro-batch too, outside any gradient collector (DJL's PyTorch engine records no graph there).
+ * The default (0) is one micro-batch per mini-batch. With fp16 compute a {@link LossScale} keeps
+ * small gradients from flushing to zero.
+ *
  * <p>An update whose loss or gradient is not finite is not applied (its gradients are zeroed) and
  * is counted in {@link #skippedSteps()}; the step goes on with the next mini-batch. The trainer
  * is not thread-safe (DJL allows one gradient collector per JVM). Every array a step creates is
@@ -38,6 +49,8 @@ public final class GrpoTrainer {
     private final GrpoConfig config;
     private final int padId;
     private long skippedSteps;
+    private int microBatchSize;
+    private LossScale lossScale = LossScale.none();
 
     /**
      * What one optimizer update saw.
@@ -98,6 +111,24 @@ public final class GrpoTrainer {
         this.padId = padId;
     }
 
+    /**
+     * At most {@code n} sequences per forward/backward pass; 0 (the default) runs each mini-batch
+     * in one pass. Returns this.
+     */
+    public GrpoTrainer microBatchSize(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("micro-batch size must be at least 0 (0 = whole mini-batch), got " + n);
+        }
+        this.microBatchSize = n;
+        return this;
+    }
+
+    /** The loss scale to use (fp16 compute: {@link LossScale#dynamic()}); returns this. */
+    public GrpoTrainer lossScale(LossScale scale) {
+        this.lossScale = scale == null ? LossScale.none() : scale;
+        return this;
+    }
+
     /** Optimizer updates whose loss or gradient was not finite; they were not applied. */
     public long skippedSteps() {
         return skippedSteps;
@@ -151,13 +182,24 @@ public final class GrpoTrainer {
         return out;
     }
 
+    /** Rows of a mini-batch run in one forward/backward pass, with their fixed log-probs. */
+    private static final class Micro {
+        final SequenceBatch batch;
+        NDArray prox;
+        NDArray ref;
+
+        Micro(SequenceBatch batch) {
+            this.batch = batch;
+        }
+    }
+
     /** One mini-batch's inputs and its fixed log-probs; owns the manager they live in. */
     private static final class MiniBatch implements AutoCloseable {
         final NDManager nd;
         SequenceBatch batch;
-        NDArray prox;
-        NDArray ref;
-        MismatchStats mismatch;
+        final List<Micro> micros = new ArrayList<>();
+        GrpoLoss.Normaliser whole; // null when one micro-batch is the whole mini-batch
+        MismatchStats mismatch = MismatchStats.EMPTY;
 
         MiniBatch(NDManager nd) {
             this.nd = nd;
@@ -174,15 +216,26 @@ public final class GrpoTrainer {
         MiniBatch mb = new MiniBatch(policy.manager().newSubManager());
         try {
             mb.batch = SequenceBatch.of(mb.nd, part, padId, policy.spec().contextLength());
-            // outside a gradient collector the engine records no graph; the scope frees the forward's temporaries
-            try (NDScope scope = new NDScope()) {
-                mb.prox = keep(policy.tokenLogProbs(mb.batch.tokens(), false).stopGradient(), mb.nd);
-                if (reference != null) {
-                    mb.ref = keep(reference.tokenLogProbs(mb.batch.tokens(), false).stopGradient(), mb.nd);
+            long rows = mb.batch.rows();
+            if (microBatchSize == 0 || microBatchSize >= rows) {
+                mb.micros.add(new Micro(mb.batch));
+            } else {
+                for (long from = 0; from < rows; from += microBatchSize) {
+                    mb.micros.add(new Micro(mb.batch.rows(from, Math.min(rows, from + microBatchSize))));
                 }
+                mb.whole = new GrpoLoss.Normaliser(mb.batch.completionTokens(), rows);
             }
-            mb.mismatch = MismatchStats.of(mb.prox, mb.batch.behaviourLogProbs(), mb.batch.mask(),
-                    config.importanceCap());
+            for (Micro m : mb.micros) {
+                // outside a gradient collector the engine records no graph; the scope frees the forward's temporaries
+                try (NDScope scope = new NDScope()) {
+                    m.prox = keep(policy.tokenLogProbs(m.batch.tokens(), false).stopGradient(), mb.nd);
+                    if (reference != null) {
+                        m.ref = keep(reference.tokenLogProbs(m.batch.tokens(), false).stopGradient(), mb.nd);
+                    }
+                }
+                mb.mismatch = mb.mismatch.plus(MismatchStats.of(m.prox, m.batch.behaviourLogProbs(), m.batch.mask(),
+                        config.importanceCap()));
+            }
             return mb;
         } catch (RuntimeException e) {
             mb.close();
@@ -196,29 +249,57 @@ public final class GrpoTrainer {
         return a;
     }
 
-    /** One optimizer update on one mini-batch; the forward graph dies with the scope. */
+    /**
+     * One optimizer update on one mini-batch: forward and backward per micro-batch, gradients
+     * accumulating in one collector; each micro-batch's graph and arrays die with its scope.
+     */
     private UpdateStats update(MiniBatch mb, int epoch, int index) {
-        try (NDScope scope = new NDScope()) {
-            GrpoLoss.Result r;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logp = policy.tokenLogProbs(mb.batch.tokens(), true);
-                NDArray ref = mb.ref == null ? logp.stopGradient() : mb.ref;
-                r = GrpoLoss.compute(logp, mb.prox, ref, mb.batch.behaviourLogProbs(), mb.batch.mask(),
-                        mb.batch.advantages(), config);
-                gc.backward(r.loss());
+        double loss = 0;
+        double klSum = 0;
+        double clipSum = 0;
+        long tokens = 0;
+        double ratioMin = Double.POSITIVE_INFINITY;
+        double ratioMax = Double.NEGATIVE_INFINITY;
+        float scale = (float) lossScale.factor();
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            for (Micro m : mb.micros) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray logp = policy.tokenLogProbs(m.batch.tokens(), true);
+                    NDArray ref = m.ref == null ? logp.stopGradient() : m.ref;
+                    GrpoLoss.Result r = GrpoLoss.compute(logp, m.prox, ref, m.batch.behaviourLogProbs(), m.batch.mask(),
+                            m.batch.advantages(), config, mb.whole);
+                    gc.backward(scale == 1f ? r.loss() : r.loss().mul(scale));
+                    int n = m.batch.completionTokens();
+                    loss += r.loss().getFloat();
+                    klSum += (double) r.klMean().getFloat() * n;
+                    clipSum += (double) r.clipFraction().getFloat() * n;
+                    tokens += n;
+                    if (n > 0) {
+                        ratioMin = Math.min(ratioMin, r.ratioMin().getFloat());
+                        ratioMax = Math.max(ratioMax, r.ratioMax().getFloat());
+                    }
+                }
             }
-            double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), config.maxGradNorm());
-            float loss = r.loss().getFloat();
-            boolean applied = Double.isFinite(norm) && Float.isFinite(loss);
-            if (applied) {
-                optimizer.step(policy.block().getParameters(), config.learningRate());
-            } else { // one poisoned update must not turn every weight into NaN
-                GradientClipping.zero(policy.block().getParameters());
-                skippedSteps++;
-            }
-            return new UpdateStats(epoch, index, mb.batch.completionTokens(), loss, r.klMean().getFloat(),
-                    r.clipFraction().getFloat(), r.ratioMin().getFloat(), r.ratioMax().getFloat(), norm, applied);
         }
+        if (scale != 1f) {
+            GradientClipping.scale(policy.block().getParameters(), 1.0 / scale);
+        }
+        double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), config.maxGradNorm());
+        boolean applied = Double.isFinite(norm) && Double.isFinite(loss);
+        lossScale.update(Double.isFinite(norm));
+        if (applied) {
+            optimizer.step(policy.block().getParameters(), config.learningRate());
+        } else { // one poisoned update must not turn every weight into NaN
+            GradientClipping.zero(policy.block().getParameters());
+            skippedSteps++;
+        }
+        if (tokens == 0) {
+            ratioMin = 1;
+            ratioMax = 1;
+        }
+        double perToken = Math.max(tokens, 1);
+        return new UpdateStats(epoch, index, mb.batch.completionTokens(), (float) loss, klSum / perToken,
+                clipSum / perToken, ratioMin, ratioMax, norm, applied);
     }
 
     private static StepStats summarise(List<TrainingGroup> groups, List<UpdateStats> updates, MismatchStats mismatch,

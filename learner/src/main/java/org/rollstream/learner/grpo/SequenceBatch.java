@@ -2,6 +2,7 @@ package org.rollstream.learner.grpo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
@@ -62,5 +63,20 @@ public record SequenceBatch(NDArray tokens, NDArray mask, NDArray behaviourLogPr
 
     public long rows() {
         return tokens.getShape().get(0);
+    }
+
+    /**
+     * Rows {@code [from, to)} as a batch of their own (same columns), for micro-batching; the
+     * arrays are new ones attached to this batch's manager. Its truncated count is 0: truncation is
+     * a property of the whole batch.
+     */
+    public SequenceBatch rows(long from, long to) {
+        if (from < 0 || to > rows() || from >= to) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a batch of " + rows());
+        }
+        NDIndex r = new NDIndex(from + ":" + to);
+        NDArray m = mask.get(r);
+        return new SequenceBatch(tokens.get(r), m, behaviourLogProbs.get(r), advantages.get(r),
+                Math.round(m.sum().getFloat()), 0);
     }
 }

@@ -29,16 +29,32 @@ public final class GradientClipping {
         }
     }
 
+    /** Multiplies every gradient by {@code factor} in place (undoing a loss scale). */
+    public static void scale(PairList<String, Parameter> parameters, double factor) {
+        for (Pair<String, Parameter> p : parameters) {
+            NDArray w = p.getValue().getArray();
+            if (w.hasGradient()) {
+                try (NDArray g = w.getGradient()) {
+                    g.muli((float) factor);
+                }
+            }
+        }
+    }
+
     /** Scales all gradients so their joint L2 norm is at most {@code maxNorm}; returns the norm before clipping. */
     public static double clipByGlobalNorm(PairList<String, Parameter> parameters, double maxNorm) {
         double sumSquares = 0;
         try (NDScope scope = new NDScope()) {
+            // summed on the device, read once: one host synchronisation per update, not one per parameter
+            NDArray total = null;
             for (Pair<String, Parameter> p : parameters) {
                 NDArray w = p.getValue().getArray();
                 if (w.hasGradient()) {
-                    sumSquares += w.getGradient().square().sum().getFloat();
+                    NDArray s = w.getGradient().square().sum();
+                    total = total == null ? s : total.add(s);
                 }
             }
+            sumSquares = total == null ? 0 : total.getFloat();
         }
         double norm = Math.sqrt(sumSquares);
         if (maxNorm > 0 && norm > maxNorm && Double.isFinite(norm)) {

@@ -4,11 +4,13 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
+import org.rollstream.learner.optim.LossScale;
 import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.Tokenizer;
@@ -17,6 +19,11 @@ import org.rollstream.policy.Tokenizer;
  * Supervised fine-tuning on (prompt, completion) pairs: next-token cross-entropy on the completion
  * and its closing {@code <eos>} only, the prompt being context. Used for the cold start, and later
  * for rejection-sampling SFT and distillation.
+ *
+ * <p>With {@link #microBatchSize(int)} a step runs its batch in slices of at most that many
+ * examples, gradients accumulating; each slice's token-loss sum is divided by the whole batch's
+ * token count, so the step's gradient equals the one-pass gradient. With fp16 compute a
+ * {@link LossScale} keeps small gradients from flushing to zero.
  */
 public final class SftTrainer {
     private final DjlPolicy policy;
@@ -24,12 +31,29 @@ public final class SftTrainer {
     private final AdamW optimizer;
     private final double maxGradNorm;
     private long skippedSteps;
+    private int microBatchSize;
+    private LossScale lossScale = LossScale.none();
 
     public SftTrainer(DjlPolicy policy, Tokenizer tokenizer, AdamW optimizer, double maxGradNorm) {
         this.policy = policy;
         this.tokenizer = tokenizer;
         this.optimizer = optimizer;
         this.maxGradNorm = maxGradNorm;
+    }
+
+    /** At most {@code n} examples per forward/backward pass; 0 (the default) is the whole batch. Returns this. */
+    public SftTrainer microBatchSize(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("micro-batch size must be at least 0 (0 = whole batch), got " + n);
+        }
+        this.microBatchSize = n;
+        return this;
+    }
+
+    /** The loss scale to use (fp16 compute: {@link LossScale#dynamic()}); returns this. */
+    public SftTrainer lossScale(LossScale scale) {
+        this.lossScale = scale == null ? LossScale.none() : scale;
+        return this;
     }
 
     /** Steps whose loss or gradient was not finite and were therefore not applied. */
@@ -69,17 +93,37 @@ public final class SftTrainer {
             }
         }
         NDManager nd = policy.manager();
+        int rowsTotal = batch.size();
+        int slice = microBatchSize == 0 ? rowsTotal : Math.min(microBatchSize, rowsTotal);
+        float scale = (float) lossScale.factor();
         try (NDScope scope = new NDScope()) {
             NDArray tok = nd.create(tokens, new Shape(batch.size(), longest));
             NDArray m = nd.create(mask, new Shape(batch.size(), longest));
-            float loss;
+            double loss = 0;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = policy.sftLoss(tok, m);
-                gc.backward(l);
-                loss = l.getFloat();
+                if (slice == rowsTotal) {
+                    NDArray l = policy.sftLoss(tok, m);
+                    gc.backward(scale == 1f ? l : l.mul(scale));
+                    loss = l.getFloat();
+                } else {
+                    float targets = Math.max(1f, m.get(new NDIndex(":, 1:")).sum().getFloat());
+                    for (int from = 0; from < rowsTotal; from += slice) {
+                        try (NDScope micro = new NDScope()) {
+                            NDIndex part = new NDIndex(from + ":" + Math.min(rowsTotal, from + slice));
+                            NDArray mm = m.get(part).get(new NDIndex(":, 1:"));
+                            NDArray l = policy.tokenLogProbs(tok.get(part), true).mul(mm).sum().neg().div(targets);
+                            gc.backward(scale == 1f ? l : l.mul(scale));
+                            loss += l.getFloat();
+                        }
+                    }
+                }
+            }
+            if (scale != 1f) {
+                GradientClipping.scale(policy.block().getParameters(), 1.0 / scale);
             }
             double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), maxGradNorm);
-            if (!Double.isFinite(norm) || !Float.isFinite(loss)) {
+            lossScale.update(Double.isFinite(norm));
+            if (!Double.isFinite(norm) || !Double.isFinite(loss)) {
                 GradientClipping.zero(policy.block().getParameters());
                 skippedSteps++;
                 return loss;

@@ -6,12 +6,17 @@ import org.rollstream.policy.Weights;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -30,6 +35,16 @@ import java.util.Random;
  * <p>Arrays produced by the helpers are attached to the manager of their input; callers running
  * loops should use sub-managers. The learner builds its {@code Trainer} over {@link #block()}; the
  * parameter arrays already exist, so {@code trainer.initialize(...)} keeps them.
+ *
+ * <p>Memory: DJL keeps every array a forward creates alive until its manager or scope closes,
+ * whereas PyTorch frees an intermediate as soon as nothing refers to it. So the forward closes its
+ * intermediates itself, layer by layer: closing a Java handle only drops that reference, and
+ * tensors autograd saved for the backward pass stay alive through the graph. What a layer keeps is
+ * therefore what PyTorch's autograd keeps, not every temporary. {@link #legacyForward(boolean)}
+ * restores the forward as it was before (nothing released, log-softmax kept, fp32 only) for the
+ * learner benchmark's side-by-side figures.
+ *
+ * <p>Precision: see {@link ComputePrecision}; parameters and their gradients are always fp32.
  */
 public final class DjlPolicy implements AutoCloseable {
     public static final float LN_EPS = ModelSpec.LN_EPS;
@@ -38,6 +53,8 @@ public final class DjlPolicy implements AutoCloseable {
     private final ModelSpec spec;
     private final NDManager manager;
     private final PolicyBlock block;
+    private ComputePrecision precision = ComputePrecision.FP32;
+    private boolean legacy;
 
     /** Builds the model with GPT-2 initialisation drawn from {@code seed} (engine-independent). */
     public DjlPolicy(ModelSpec spec, NDManager manager, long seed) {
@@ -66,6 +83,40 @@ public final class DjlPolicy implements AutoCloseable {
         return manager;
     }
 
+    /**
+     * The type matmuls run in from now on (default fp32); returns this.
+     *
+     * @throws IllegalArgumentException for a precision DJL cannot run (see {@link ComputePrecision#unsupportedReason()})
+     */
+    public DjlPolicy computePrecision(ComputePrecision p) {
+        if (p == null) {
+            throw new IllegalArgumentException("precision must not be null");
+        }
+        if (p.unsupportedReason() != null) {
+            throw new IllegalArgumentException(p.unsupportedReason());
+        }
+        if (p.reduced() && legacy) {
+            throw new IllegalArgumentException("the legacy forward runs in fp32 only, not " + p);
+        }
+        this.precision = p;
+        return this;
+    }
+
+    public ComputePrecision computePrecision() {
+        return precision;
+    }
+
+    /**
+     * With {@code true}, forwards run as before the memory work: every intermediate stays alive
+     * until the caller's scope or manager closes, the full log-softmax is kept, layer norm and GELU
+     * are composed of elementary ops, and only fp32 is allowed. Kept for the learner benchmark's
+     * before/after figures; results equal the default path's up to float rounding.
+     */
+    public DjlPolicy legacyForward(boolean on) {
+        this.legacy = on;
+        return this;
+    }
+
     /** GPT-2 init: N(0, 0.02) matrices and embeddings, output projections scaled by 1/sqrt(2L), zero biases, unit LN gains. */
     public static Weights initialWeights(ModelSpec spec, long seed) {
         Random r = new Random(seed);
@@ -91,7 +142,13 @@ public final class DjlPolicy implements AutoCloseable {
 
     public NDArray logits(NDArray tokens, boolean training) {
         ParameterStore ps = new ParameterStore(tokens.getManager(), false);
-        return block.forward(ps, new NDList(tokens), training).singletonOrThrow();
+        NDArray logits = block.forward(ps, new NDList(tokens), training).singletonOrThrow();
+        if (logits.getDataType() == DataType.FLOAT32) {
+            return logits;
+        }
+        NDArray out = logits.toType(DataType.FLOAT32, false);
+        logits.close();
+        return out;
     }
 
     /**
@@ -102,10 +159,33 @@ public final class DjlPolicy implements AutoCloseable {
         return tokenLogProbs(tokens, false);
     }
 
+    /**
+     * As {@link #tokenLogProbs(NDArray)}, recording the graph when called inside a gradient
+     * collector with {@code training}. Only the (B, T-1) result stays referenced: the logits and
+     * the fp32 log-softmax over the vocabulary are released here, the latter surviving only as
+     * long as autograd needs it for the backward pass (log-softmax's backward uses its output; it
+     * is the one (B, T, V) tensor a step keeps, as {@code torch.logsumexp} would keep its input).
+     */
     public NDArray tokenLogProbs(NDArray tokens, boolean training) {
         long t = tokens.getShape().get(1);
-        NDArray logits = logits(tokens.get(new NDIndex(":, 0:{}", t - 1)), training);
-        return gatherLogProbs(logits, tokens.get(new NDIndex(":, 1:")));
+        if (legacy) {
+            NDArray logits = logits(tokens.get(new NDIndex(":, 0:{}", t - 1)), training);
+            return gatherLogProbs(logits, tokens.get(new NDIndex(":, 1:")));
+        }
+        ParameterStore ps = new ParameterStore(tokens.getManager(), false);
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            NDArray input = tokens.get(new NDIndex(":, 0:{}", t - 1));
+            NDArray targets = tokens.get(new NDIndex(":, 1:")).toType(DataType.INT64, false).expandDims(-1);
+            NDArray logits = block.forward(ps, new NDList(input), training).singletonOrThrow();
+            // the fp32 log-softmax of reduced-precision logits: the engine casts inside the op, keeping the gradient
+            NDArray lp = logits.getDataType() == DataType.FLOAT32 ? logits.logSoftmax(-1)
+                    : JniUtils.logSoftmax((PtNDArray) logits, -1, DataType.FLOAT32);
+            out = lp.gather(targets, -1).squeeze(-1);
+            NDScope.unregister(out);
+        }
+        NDScope.register(out);
+        return out;
     }
 
     /** log_softmax(logits)[b, t, targets[b, t]] for logits (B,T,V) and targets (B,T). */
@@ -164,7 +244,14 @@ public final class DjlPolicy implements AutoCloseable {
      */
     public NDArray forwardWithCache(NDArray tokens, KvCache past, KvCache present) {
         ParameterStore ps = new ParameterStore(tokens.getManager(), false);
-        return block.run(ps, tokens, past, present, false);
+        NDArray logits = legacy ? block.runLegacy(ps, tokens, past, present, false)
+                : block.run(ps, tokens, past, present, false);
+        if (logits.getDataType() == DataType.FLOAT32) {
+            return logits;
+        }
+        NDArray out = logits.toType(DataType.FLOAT32, false);
+        logits.close();
+        return out;
     }
 
     @Override
@@ -186,7 +273,8 @@ public final class DjlPolicy implements AutoCloseable {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> pl) {
-            return new NDList(run(ps, inputs.singletonOrThrow(), null, null, training));
+            NDArray tokens = inputs.singletonOrThrow();
+            return new NDList(legacy ? runLegacy(ps, tokens, null, null, training) : run(ps, tokens, null, null, training));
         }
 
         @Override
@@ -198,7 +286,93 @@ public final class DjlPolicy implements AutoCloseable {
             return ps.getValue(params.get(name), like.getDevice(), training);
         }
 
+        /**
+         * The forward, releasing each layer's temporaries when the layer ends (see the class
+         * comment). Logits come out in the compute type; the KV cache entries are registered like
+         * the result, in the caller's scope.
+         */
         NDArray run(ParameterStore ps, NDArray tokens, KvCache past, KvCache present, boolean training) {
+            NDManager m = tokens.getManager();
+            long b = tokens.getShape().get(0), t = tokens.getShape().get(1);
+            long pastLen = past == null ? 0 : past.length();
+            if (pastLen + t > spec.contextLength()) {
+                throw new IllegalArgumentException("sequence of " + (pastLen + t) + " tokens exceeds context " + spec.contextLength());
+            }
+            int c = spec.width(), h = spec.heads(), d = spec.headDim();
+            DataType ct = precision.dataType();
+            NDArray x;
+            NDArray mask;
+            try (NDScope scope = new NDScope()) {
+                NDArray idx = tokens.toType(DataType.INT64, false);
+                NDArray pos = m.arange(pastLen, pastLen + t, 1, DataType.INT64);
+                x = p(ps, "wte.weight", tokens, training).get(new NDIndex("{}", idx.reshape(-1))).reshape(b, t, c)
+                        .add(p(ps, "wpe.weight", tokens, training).get(new NDIndex("{}", pos)));
+                // causal mask (T, P+T): query i sits at absolute position P+i
+                NDArray qpos = m.arange(pastLen, pastLen + t, 1, DataType.INT64).reshape(t, 1);
+                NDArray kpos = m.arange(0, pastLen + t, 1, DataType.INT64).reshape(1, pastLen + t);
+                mask = kpos.gt(qpos).toType(DataType.FLOAT32, false).mul(MASK_VALUE);
+                NDScope.unregister(x, mask);
+            }
+            float scale = (float) (1.0 / Math.sqrt(d));
+            for (int l = 0; l < spec.layers(); l++) {
+                String pre = "h." + l + ".";
+                NDArray next;
+                NDArray k;
+                NDArray v;
+                try (NDScope scope = new NDScope()) {
+                    NDArray a = fusedLayerNorm(x, p(ps, pre + "ln_1.weight", x, training), p(ps, pre + "ln_1.bias", x, training));
+                    NDArray qkv = linear(a, p(ps, pre + "attn.c_attn.weight", x, training), p(ps, pre + "attn.c_attn.bias", x, training), ct);
+                    NDList parts = qkv.split(3, 2);
+                    // scaling q (B,H,T,D) is cheaper than scaling the (B,H,T,T) scores
+                    NDArray q = heads(parts.get(0), b, t, h, d).mul(scale);
+                    k = heads(parts.get(1), b, t, h, d);
+                    v = heads(parts.get(2), b, t, h, d);
+                    if (pastLen > 0) {
+                        k = past.keys().get(l).concat(k, 2);
+                        v = past.values().get(l).concat(v, 2);
+                    }
+                    // scores come out in the compute type; adding the fp32 mask promotes them to fp32 for the softmax
+                    NDArray scores = toCompute(q, ct).matMul(toCompute(k, ct).transpose(0, 1, 3, 2));
+                    NDArray att = toCompute(scores.add(mask).softmax(-1), ct);
+                    NDArray y = att.matMul(toCompute(v, ct)).transpose(0, 2, 1, 3).reshape(b, t, c);
+                    y = linear(y, p(ps, pre + "attn.c_proj.weight", x, training), p(ps, pre + "attn.c_proj.bias", x, training), ct);
+                    NDArray mid = x.add(y);
+                    NDArray f = fusedLayerNorm(mid, p(ps, pre + "ln_2.weight", x, training), p(ps, pre + "ln_2.bias", x, training));
+                    f = fastGelu(linear(f, p(ps, pre + "mlp.c_fc.weight", x, training), p(ps, pre + "mlp.c_fc.bias", x, training), ct));
+                    f = linear(f, p(ps, pre + "mlp.c_proj.weight", x, training), p(ps, pre + "mlp.c_proj.bias", x, training), ct);
+                    next = mid.add(f);
+                    NDScope.unregister(next);
+                    if (present != null) {
+                        NDScope.unregister(k, v);
+                    }
+                }
+                if (present != null) {
+                    NDScope.register(k);
+                    NDScope.register(v);
+                    present.keys().add(k);
+                    present.values().add(v);
+                }
+                x.close();
+                x = next;
+            }
+            NDArray logits;
+            try (NDScope scope = new NDScope()) {
+                NDArray hf = fusedLayerNorm(x, p(ps, "ln_f.weight", x, training), p(ps, "ln_f.bias", x, training));
+                NDArray wte = p(ps, "wte.weight", x, training);
+                logits = toCompute(hf, ct).matMul(toCompute(wte, ct).transpose());
+                NDScope.unregister(logits);
+            }
+            x.close();
+            mask.close();
+            NDScope.register(logits);
+            return logits;
+        }
+
+        /** The forward as it was before the memory work; see {@link #legacyForward(boolean)}. */
+        NDArray runLegacy(ParameterStore ps, NDArray tokens, KvCache past, KvCache present, boolean training) {
+            if (precision.reduced()) {
+                throw new IllegalStateException("the legacy forward runs in fp32 only, not " + precision);
+            }
             NDManager m = tokens.getManager();
             long b = tokens.getShape().get(0), t = tokens.getShape().get(1);
             long pastLen = past == null ? 0 : past.length();
@@ -244,6 +418,38 @@ public final class DjlPolicy implements AutoCloseable {
             x = layerNorm(x, p(ps, "ln_f.weight", x, training), p(ps, "ln_f.bias", x, training));
             return x.matMul(wte.transpose());
         }
+    }
+
+    /**
+     * x @ w + b with the product in {@code ct}; the fp32 bias promotes the sum to fp32 (PyTorch's
+     * type promotion, which keeps the gradient).
+     */
+    private static NDArray linear(NDArray x, NDArray w, NDArray bias, DataType ct) {
+        return toCompute(x, ct).matMul(toCompute(w, ct)).add(bias);
+    }
+
+    /**
+     * {@code a} in type {@code ct}, differentiably. DJL's {@code toType} runs under PyTorch's
+     * no-grad guard, so a cast through it would cut the graph (the weights would get no gradient);
+     * a cumulative product over a new unit axis with an output type is an identity whose backward
+     * casts the gradient back to {@code a}'s type.
+     */
+    private static NDArray toCompute(NDArray a, DataType ct) {
+        return a.getDataType() == ct ? a : a.expandDims(-1).cumProd(-1, ct).squeeze(-1);
+    }
+
+    /** The engine's fused layer norm, in fp32 (keeps only mean and 1/σ for the backward pass). */
+    static NDArray fusedLayerNorm(NDArray x, NDArray g, NDArray beta) {
+        return LayerNorm.layerNorm(x, new Shape(x.getShape().tail()), g, beta, LN_EPS).singletonOrThrow();
+    }
+
+    /**
+     * GPT-2's tanh GELU written as {@code x·σ(2u)}, u = √(2/π)(x + 0.044715x³), which equals
+     * {@code 0.5x(1 + tanh u)} exactly and leaves autograd fewer saved tensors (x and σ).
+     */
+    static NDArray fastGelu(NDArray x) {
+        NDArray u2 = x.pow(3).mul(0.044715f).add(x).mul((float) (2 * Math.sqrt(2.0 / Math.PI)));
+        return x.mul(Activation.sigmoid(u2));
     }
 
     private static NDArray heads(NDArray x, long b, long t, int h, int d) {
