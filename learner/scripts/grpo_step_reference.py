@@ -15,8 +15,10 @@ Batch: G groups x S samples (default 8 x 8 = 64 rows) of --seq tokens (default 3
 --prompt (default 64) being the prompt; every later position is a completion token. Random token
 ids, rewards and behaviour log-probs (prox + noise), fixed seed.
 
-Prints, per precision: median/min/max step time over --steps timed steps after --warmup, and
-torch.cuda.max_memory_allocated over the timed steps (weights, Adam state and activations).
+Prints, per precision: median/min/max step time over --steps timed steps after --warmup,
+torch.cuda.max_memory_allocated over the timed steps (weights, Adam state and activations),
+max_memory_reserved (the caching allocator's peak) and the device memory in use at the end
+(reserved + CUDA context: the figure comparable to `bench learner`'s cudaMemGetInfo peak).
     python3 grpo_step_reference.py --vocab 98 --precision fp32,bf16
     python3 grpo_step_reference.py --vocab 50257 --precision fp32,bf16
 """
@@ -111,7 +113,10 @@ def run(args, precision):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed)
     tokens, mask, adv, noise = make_batch(args.vocab, args.groups, args.samples, args.seq, args.prompt, dev, gen)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16")
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    autocast = torch.autocast("cuda", dtype=half or torch.float32, enabled=half is not None)
+    # fp16 needs a loss scale (dynamic, as the learner's); bf16 and fp32 do not
+    scaler = torch.amp.GradScaler("cuda", enabled=precision == "fp16")
 
     def step():
         with torch.no_grad(), autocast:
@@ -122,9 +127,11 @@ def run(args, precision):
             logp = model.token_log_probs(tokens)
         loss = grpo_loss(logp, prox, ref, behaviour, mask, adv)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        scaler.step(opt)
+        scaler.update()
         return loss, norm
 
     for _ in range(args.warmup):
@@ -139,11 +146,14 @@ def run(args, precision):
         torch.cuda.synchronize()
         times.append((time.perf_counter() - t0) * 1000)
     peak = torch.cuda.max_memory_allocated() / 2**30
+    reserved = torch.cuda.max_memory_reserved() / 2**30
+    free, total = torch.cuda.mem_get_info(dev)  # device memory in use now: reserved + CUDA context
     params = sum(p.numel() for p in model.parameters())
     out = dict(precision=precision, vocab=args.vocab, width=args.width, layers=args.layers, heads=args.heads,
                rows=args.groups * args.samples, seq=args.seq, attention=args.attention, params=params,
                median_ms=round(statistics.median(times), 2), min_ms=round(min(times), 2),
                max_ms=round(max(times), 2), steps=args.steps, peak_gib=round(peak, 2),
+               reserved_gib=round(reserved, 2), device_used_gib=round((total - free) / 2**30, 2),
                loss=round(loss.item(), 6), grad_norm=round(float(norm), 4),
                torch=torch.__version__, gpu=torch.cuda.get_device_name(dev))
     del model, reference, opt
@@ -162,7 +172,7 @@ def main():
     p.add_argument("--samples", type=int, default=8)
     p.add_argument("--seq", type=int, default=320)
     p.add_argument("--prompt", type=int, default=64)
-    p.add_argument("--precision", default="fp32,bf16", help="comma list of fp32, bf16 (autocast)")
+    p.add_argument("--precision", default="fp32,bf16", help="comma list of fp32, bf16, fp16 (autocast; fp16 with GradScaler)")
     p.add_argument("--attention", choices=["sdpa", "math"], default="sdpa",
                    help="sdpa: F.scaled_dot_product_attention (fused kernels); math: explicit softmax, as DJL")
     p.add_argument("--warmup", type=int, default=3)
@@ -177,7 +187,8 @@ def main():
         r = run(args, precision)
         print(f"reference {precision:4s} vocab {r['vocab']:>6} {r['rows']}x{r['seq']} attention {r['attention']}: "
               f"median {r['median_ms']:.1f} ms (min {r['min_ms']:.1f}, max {r['max_ms']:.1f}, {r['steps']} steps), "
-              f"peak {r['peak_gib']:.2f} GiB, {r['params'] / 1e6:.1f} M params, loss {r['loss']:.4f}", flush=True)
+              f"peak {r['peak_gib']:.2f} GiB (reserved {r['reserved_gib']:.2f}, device in use {r['device_used_gib']:.2f}), "
+              f"{r['params'] / 1e6:.1f} M params, loss {r['loss']:.4f}", flush=True)
         if args.json:
             with open(args.json, "a") as f:
                 f.write(json.dumps(r) + "\n")

@@ -13,9 +13,10 @@
 #   OUT         [./h200-out] where logs, JSON lines and nvidia-smi samples go
 # Stages (arguments, in order; default: all but run): unpack reference cuda-test bench run
 #   reference  learner/scripts/grpo_step_reference.py (the host's python3 with PyTorch), C 768,
-#              12 layers, 64 x 320, vocab 98 and 50,257, fp32 and bf16 autocast
+#              12 layers, 64 x 320, vocab 98 and 50,257, fp32, bf16 and fp16 autocast
 #   cuda-test  CudaTest (a GRPO step on cuda:0 through DJL, ORT CUDA logits vs DJL)
-#   bench      rollstream bench learner, the same shapes, fp32 and bf16, nvidia-smi sampled
+#   bench      rollstream bench learner, the same shapes, fp32 and fp16 (DJL has no bf16),
+#              nvidia-smi sampled
 #   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
 #              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 from the same
 #              cold-start weights; RUN_FLAGS adds flags (step counts), RUN_TIMEOUT [600] bounds each;
@@ -71,7 +72,7 @@ for stage in "${stages[@]}"; do
     unpack) unpack; nvidia-smi -L ;;
     reference)
       for v in 98 50257; do
-        PYTHONUNBUFFERED=1 python3 "$REF" --vocab "$v" --precision fp32,bf16 --json "$OUT/reference.jsonl"
+        PYTHONUNBUFFERED=1 python3 "$REF" --vocab "$v" --precision fp32,bf16,fp16 --json "$OUT/reference.jsonl"
       done ;;
     cuda-test)
       java_env
@@ -82,10 +83,10 @@ for stage in "${stages[@]}"; do
         --details=tree 2>&1 | tee "$OUT/cuda-test.log" ;;
     bench)
       java_env
-      for v in 98 50257; do for p in fp32 bf16; do
+      for v in 98 50257; do for p in fp32 fp16; do
         start_smi "bench-$v-$p"
         "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench learner --preset gpt2-small-char \
-          --vocab "$v" --batch 64 --seq 320 --device cuda:0 --precision "$p" --steps "${STEPS:-10}" ${BENCH_FLAGS:-} \
+          --vocab "$v" --batch 64 --seq 320 --device cuda:0 --precision "$p" --warmup 3 --steps "${STEPS:-10}" ${BENCH_FLAGS:-} \
           2>&1 | tee "$OUT/bench-$v-$p.log" || true
         stop_smi "bench-$v-$p"
       done; done ;;
