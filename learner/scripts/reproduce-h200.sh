@@ -11,6 +11,7 @@
 #   TESTS       [tests]     junit-platform-console-standalone-*.jar and launcher/target/test-classes
 #                           (only for the cuda-test stage)
 #   OUT         [./h200-out] where logs, JSON lines and nvidia-smi samples go
+#   RUNS        [$OUT]      where the run stage's run directories (weights, checkpoints) go
 # Stages (arguments, in order; default: all but run): unpack reference cuda-test bench run
 #   reference  learner/scripts/grpo_step_reference.py (the host's python3 with PyTorch), C 768,
 #              12 layers, 64 x 320, vocab 98 and 50,257, fp32, bf16 and fp16 autocast
@@ -19,13 +20,15 @@
 #              nvidia-smi sampled
 #   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
 #              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 from the same
-#              cold-start weights; RUN_FLAGS adds flags (step counts), RUN_TIMEOUT [600] bounds each;
+#              cold-start weights (INIT_WEIGHTS: both from that file, no cold start); RUN_FLAGS adds
+#              flags (step counts), RUN_TIMEOUT [600] bounds each run, RUN_TAG prefixes the names;
 #              nvidia-smi sampled; run_figures.py prints accuracy over time, time to $TARGETS
 #              [0.5], tokens/s and GPU utilisation as JSON lines into $OUT/run-figures.jsonl
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 TORCH_PARTS=${TORCH_PARTS:-/tmp/tp} JAVA_PARTS=${JAVA_PARTS:-/tmp/jp} JARS=${JARS:-jars} TESTS=${TESTS:-tests}
 OUT=${OUT:-./h200-out} DEST=${DEST:-/tmp}
+RUNS=${RUNS:-$OUT}
 REF=${REF:-$here/grpo_step_reference.py}
 stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(unpack reference cuda-test bench)
 mkdir -p "$OUT"
@@ -95,13 +98,15 @@ for stage in "${stages[@]}"; do
       # phases start from the same policy; the figures count from the first GRPO event
       java_env
       for eta in 0 2; do
-        init=(); [ "$eta" = 0 ] || init=(--init-weights "$(ls "$OUT"/run-eta0/weights/*v000000.safetensors | head -1)")
-        start_smi "run-eta$eta"
+        init=(); [ -n "${INIT_WEIGHTS:-}" ] && init=(--init-weights "$INIT_WEIGHTS")
+        [ "$eta" = 0 ] || [ -n "${INIT_WEIGHTS:-}" ] || init=(--init-weights "$(ls "$RUNS"/run-eta0/weights/*v000000.safetensors | head -1)")
+        tag=${RUN_TAG:-}eta$eta
+        start_smi "run-$tag"
         timeout "${RUN_TIMEOUT:-600}" "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream run \
           --preset gpt2-small-char --device "${ACTOR_DEVICE:-cuda:0}" --learner-device "${LEARNER_DEVICE:-cuda:0}" \
-          --eta "$eta" --run-dir "$OUT/run-eta$eta" "${init[@]}" ${RUN_FLAGS:-} 2>&1 | tee "$OUT/run-eta$eta.log" || true
-        stop_smi "run-eta$eta"
-        python3 "$here/run_figures.py" "$OUT/run-eta$eta" --log "$OUT/run-eta$eta.log" --smi "$OUT/smi-run-eta$eta.csv" \
+          --eta "$eta" --run-dir "$RUNS/run-$tag" "${init[@]}" ${RUN_FLAGS:-} 2>&1 | tee "$OUT/run-$tag.log" || true
+        stop_smi "run-$tag"
+        python3 "$here/run_figures.py" "$RUNS/run-$tag" --log "$OUT/run-$tag.log" --smi "$OUT/smi-run-$tag.csv" \
           --target "${TARGETS:-0.5}" | tee -a "$OUT/run-figures.jsonl" || true
       done ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;

@@ -26,7 +26,8 @@ def main():
     p.add_argument("--smi")
     p.add_argument("--target", default="")
     a = p.parse_args()
-    rows = list(csv.reader(open(Path(a.run_dir) / "report" / "metrics.csv")))
+    report = Path(a.run_dir) / "report" / "metrics.csv"  # absent when the run was cut short
+    rows = list(csv.reader(open(report if report.exists() else Path(a.run_dir) / "metrics.csv")))
     if rows and not rows[0][0].lstrip("-").isdigit():
         rows = rows[1:]
     ev = [(int(r[0]), r[1], r[2], float(r[3]), int(r[4])) for r in rows if len(r) >= 5]
