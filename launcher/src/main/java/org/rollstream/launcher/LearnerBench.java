@@ -80,7 +80,13 @@ final class LearnerBench implements Callable<Integer> {
         if (p.unsupportedReason() != null) {
             throw new UsageException("--precision " + p + ": " + p.unsupportedReason());
         }
-        ai.djl.Device d = UsageException.config(() -> LearnerDevice.parse(device).resolve());
+        ai.djl.Device d = UsageException.config(() -> {
+            try {
+                return LearnerDevice.parse(device).resolve();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--device " + e.getMessage(), e);
+            }
+        });
         LearnerBenchmark.Setup setup = new LearnerBenchmark.Setup(spec, batch, seq, groupSize, prompt, d, p, microBatchSize,
                 steps, warmup, seed);
         System.out.printf("learner bench: preset %s (vocab %d, width %d, %d layers, %d heads), %d × %d tokens (%d groups of %d),"

@@ -157,7 +157,11 @@ final class TrainingOptions {
     LearnerCompute compute() {
         return UsageException.config(() -> {
             LearnerDevice device = LearnerDevice.parse(learnerDevice);
-            device.resolve();
+            try {
+                device.resolve();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--learner-device " + e.getMessage(), e);
+            }
             ComputePrecision precision = ComputePrecision.parse(learnerPrecision);
             if (precision.unsupportedReason() != null) {
                 throw new IllegalArgumentException("--learner-precision " + precision + ": " + precision.unsupportedReason());

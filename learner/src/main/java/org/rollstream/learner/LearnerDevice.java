@@ -46,7 +46,7 @@ public record LearnerDevice(String name) {
         Engine engine = Engine.getInstance();
         int gpus = engine.getGpuCount();
         if (gpuIndex() >= gpus) {
-            throw new IllegalArgumentException("--learner-device " + name + ": DJL's " + engine.getEngineName() + " engine "
+            throw new IllegalArgumentException(name + ": DJL's " + engine.getEngineName() + " engine "
                     + engine.getVersion() + " reports " + gpus + " GPU" + (gpus == 1 ? "" : "s") + (gpus == 0
                     ? ": this build loads CPU-only PyTorch natives, or no NVIDIA driver/GPU is visible; the learner on CUDA"
                     + " needs the CUDA build (PyTorch natives for CUDA, e.g. pytorch-native-cu124 with the GPU bundle's"
