@@ -55,7 +55,7 @@ class Block(nn.Module):
         else:  # explicit softmax(QK^T/sqrt(d) + mask) V, as DJL's block computes it
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
             mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
-            att = att.masked_fill(~mask, -1e9).softmax(dim=-1)
+            att = att.masked_fill(~mask, torch.finfo(att.dtype).min).softmax(dim=-1)  # -1e9 overflows fp16
             y = att @ v
         x = x + self.c_proj(y.transpose(1, 2).reshape(b, t, c))
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))

@@ -46,6 +46,7 @@ unpack() {
 }
 
 java_env() {
+  [ -n "${JAVA_ENV_DONE:-}" ] && return; JAVA_ENV_DONE=1   # env.sh prepends to JAVA_TOOL_OPTIONS
   source "$DEST/rollstream-bundle/env.sh"
   export PYTORCH_LIBRARY_PATH=$DEST/torch-cu124 PYTORCH_VERSION=2.5.1 PYTORCH_FLAVOR=cu124
   export LD_LIBRARY_PATH=$DEST/torch-cu124:$LD_LIBRARY_PATH
