@@ -89,7 +89,8 @@ for stage in "${stages[@]}"; do
       java_env
       for v in 98 50257; do for p in fp32 fp16; do
         start_smi "bench-$v-$p"
-        "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench learner --preset gpt2-small-char \
+        # BENCH_TIMEOUT bounds each: fp16 took 49 s a step on the H200 (learner/README.md)
+        timeout "${BENCH_TIMEOUT:-300}" "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench learner --preset gpt2-small-char \
           --vocab "$v" --batch 64 --seq 320 --device cuda:0 --precision "$p" --warmup 3 --steps "${STEPS:-10}" ${BENCH_FLAGS:-} \
           2>&1 | tee "$OUT/bench-$v-$p.log" || true
         stop_smi "bench-$v-$p"
