@@ -80,14 +80,22 @@ public final class RewardModelBuild {
 
     /**
      * Reward configuration text (for {@code --rewards}) scoring general prompts with the reward model
-     * ({@code helpfulness} + {@code harmlessness}) and every other task with {@code accuracy}, plus {@code format} for all.
+     * ({@link #modelRewards}) and every other task with {@code accuracy}, plus {@code format} for all.
      */
     public static String scorerRewards(Path onnx, double formatWeight) {
-        StringBuilder sb = new StringBuilder("accuracy=1.0,accuracy.tasks=!general,format=" + formatWeight);
+        return "accuracy=1.0,accuracy.tasks=!general,format=" + formatWeight + "," + modelRewards(onnx);
+    }
+
+    /**
+     * The reward model as two scorer rewards for general prompts, weight 1 each: {@code helpfulness}
+     * (head 0, prompt and final answer) and {@code harmlessness} (head 1, prompt and whole response).
+     */
+    public static String modelRewards(Path onnx) {
+        StringBuilder sb = new StringBuilder();
         String[] names = {"helpfulness", "harmlessness"};
         for (int head = 0; head < 2; head++) {
             String n = names[head];
-            sb.append(',').append(n).append("=1.0,").append(n).append(".type=onnx,").append(n).append(".tasks=general");
+            sb.append(head == 0 ? "" : ",").append(n).append("=1.0,").append(n).append(".type=onnx,").append(n).append(".tasks=general");
             scorerOptions(onnx, head).forEach((k, v) -> sb.append(',').append(n).append('.').append(k).append('=').append(v));
         }
         return sb.toString();
