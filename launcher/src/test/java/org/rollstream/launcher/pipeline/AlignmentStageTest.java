@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.rollstream.broker.EmbeddedKafka;
@@ -41,7 +42,11 @@ class AlignmentStageTest {
         assertTrue(e.getMessage().contains("'rejection-sft'"), e.getMessage());
     }
 
+    // 3-4 minutes of stage plus a 500-step SFT stand-in: too long for the CI suite, where PipelineTest
+    // checks the same bar on the real rejection-sft policy. Run with -Drollstream.slowTests=true.
     @Test
+    @EnabledIfSystemProperty(named = "rollstream.slowTests", matches = "true",
+            disabledReason = "slow (about 5 minutes on 2 cores); PipelineTest covers stage 4 in CI; enable with -Drollstream.slowTests=true")
     void rewardModelScoreRisesWhileReasoningAccuracyHolds(EmbeddedKafka kafka) throws Exception {
         long seed = 5;
         // stand-in for the rejection-sft policy: a short SFT on arithmetic and general traces
