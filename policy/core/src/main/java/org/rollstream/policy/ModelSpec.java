@@ -49,13 +49,16 @@ public record ModelSpec(int vocabSize, int width, int layers, int heads, int con
 
     /**
      * Named presets. {@code tiny}: trains SFT+GRPO on short arithmetic traces in minutes on 2 CPU
-     * cores (vocabulary of the built-in character tokenizer). {@code gpt2-small}: GPT-2 124M shape.
+     * cores (vocabulary of the built-in character tokenizer). {@code student}: the distillation
+     * student, half tiny's width and two layers instead of three (about 118k parameters against
+     * tiny's 618k, a fifth). {@code gpt2-small}: GPT-2 124M shape.
      */
     public static ModelSpec preset(String name) {
         return switch (name) {
             case "tiny" -> new ModelSpec(CharTokenizer.builtin().vocabSize(), 128, 3, 4, 128, Positional.LEARNED, 4);
+            case "student" -> new ModelSpec(CharTokenizer.builtin().vocabSize(), 64, 2, 4, 128, Positional.LEARNED, 4);
             case "gpt2-small" -> new ModelSpec(50257, 768, 12, 12, 1024, Positional.LEARNED, 4);
-            default -> throw new IllegalArgumentException("unknown model preset '" + name + "' (known: tiny, gpt2-small)");
+            default -> throw new IllegalArgumentException("unknown model preset '" + name + "' (known: tiny, student, gpt2-small)");
         };
     }
 
