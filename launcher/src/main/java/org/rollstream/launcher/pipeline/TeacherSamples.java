@@ -1,0 +1,30 @@
+package org.rollstream.launcher.pipeline;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.rollstream.learner.sft.SftTrainer;
+
+/** Where the distillation stage's teacher samples come from. */
+@FunctionalInterface
+public interface TeacherSamples {
+
+    /**
+     * The samples made.
+     *
+     * @param file  the JSONL file they were exported to (the {@code teacher-samples} artifact)
+     * @param pairs the samples as SFT pairs
+     */
+    record Samples(Path file, List<SftTrainer.Pair> pairs) {
+        public Samples {
+            pairs = List.copyOf(pairs);
+        }
+    }
+
+    /** Samples {@code teacherWeights} and writes the samples under {@code dir}. */
+    Samples generate(StageContext context, Path teacherWeights, Path dir) throws Exception;
+
+    /** Stage 3's rejection sampling (actors, scorer and the rejection filter over Kafka) with the teacher as the source. */
+    TeacherSamples REJECTION_SAMPLING = (context, teacherWeights, dir) -> {
+        throw new UnsupportedOperationException("rejection sampling is not integrated yet");
+    };
+}
