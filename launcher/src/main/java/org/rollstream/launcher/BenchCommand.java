@@ -4,8 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures (medians of several runs): transport, generate, loop, actor, chaos, weights.",
-        subcommands = {TransportBench.class, GenerateBench.class, LoopBench.class, ActorBench.class, ChaosBench.class, WeightsBench.class})
+        description = "Benchmarks that print figures (medians of several runs): transport, generate, loop, actor, chaos, weights, pipeline.",
+        subcommands = {TransportBench.class, GenerateBench.class, LoopBench.class, ActorBench.class, ChaosBench.class, WeightsBench.class,
+                PipelineBench.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -19,6 +19,7 @@ import org.rollstream.learner.distill.OnPolicyDistillTrainer;
 import org.rollstream.learner.distill.PolicySampler;
 import org.rollstream.learner.grpo.GrpoConfig;
 import org.rollstream.learner.optim.AdamW;
+import org.rollstream.learner.sft.SftRun;
 import org.rollstream.learner.sft.SftTrainer;
 import org.rollstream.policy.CharTokenizer;
 import org.rollstream.policy.ModelSpec;
@@ -227,28 +228,17 @@ public final class DistillationStage implements Stage {
         return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
     }
 
-    /** SFT of a fresh {@code spec} model on {@code pairs}; writes the weights and returns the sequences trained. */
+    /** SFT of a fresh {@code spec} model on {@code pairs} ({@link SftRun}, the cold start's schedule); writes the weights and returns the sequences trained. */
     static long sft(ModelSpec spec, List<SftTrainer.Pair> pairs, int updates, long seed, Path out, StageContext context) {
-        CharTokenizer tokenizer = CharTokenizer.builtin();
-        try (NDManager nd = NDManager.newBaseManager()) {
-            DjlPolicy policy = new DjlPolicy(spec, nd, seed + 5);
-            SftTrainer sft = new SftTrainer(policy, tokenizer, AdamW.standard(nd, 0.0), 1.0);
-            Random rnd = new Random(seed + 5);
-            double loss = Double.NaN;
-            for (int i = 0; i < updates; i++) {
-                List<SftTrainer.Pair> batch = new ArrayList<>(SFT_BATCH);
-                for (int j = 0; j < SFT_BATCH; j++) {
-                    batch.add(pairs.get(rnd.nextInt(pairs.size())));
-                }
-                // the cold start's schedule: peak 2e-3, cosine to 0
-                loss = sft.step(batch, 2e-3 * 0.5 * (1 + Math.cos(Math.PI * i / updates)));
-                if ((i + 1) % 200 == 0 || i + 1 == updates) {
-                    context.out().printf(Locale.ROOT, "[%s] student SFT step %d/%d loss %.3f%n", NAME, i + 1, updates, loss);
-                }
-            }
-            WeightSnapshot.write(out, policy.exportWeights(), spec, 0, updates, false);
-            return (long) updates * SFT_BATCH;
-        }
+        SftRun.Result r = new SftRun(updates, SFT_BATCH, 2e-3, seed + 5).train(spec, DjlPolicy.initialWeights(spec, seed + 5),
+                pairs, CharTokenizer.builtin(), step -> {
+                    if (step % 200 == 0 || step == updates) {
+                        context.out().printf(Locale.ROOT, "[%s] student SFT step %d/%d%n", NAME, step, updates);
+                    }
+                });
+        context.out().printf(Locale.ROOT, "[%s] student SFT loss %.3f -> %.3f%n", NAME, r.firstLoss(), r.lastLoss());
+        WeightSnapshot.write(out, r.weights(), spec, 0, updates, false);
+        return (long) updates * SFT_BATCH;
     }
 
     /** Cold start + GRPO of the student preset over Kafka, as stages 1–2 train the teacher; writes the final weights. */
