@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 InspectCommand.class,
                 SchemasCommand.class,
                 ScoreBridgeCommand.class,
+                TrainRmCommand.class,
                 PipelineCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class

@@ -20,11 +20,16 @@ import org.rollstream.reward.topic.ComponentJoin;
  * Those are {@link GroupRewardFunction}s, called once per group by {@link #scoreGroup}; their
  * failures keep their type ({@link RewardUnavailableException} for "try again later"). Close the
  * composite to release their clients and sessions.
+ *
+ * <p>Any reward may be limited to some tasks with {@code <name>.tasks=general} (or
+ * {@code arithmetic|logic}, or {@code !general}): completions of other tasks get no such component
+ * and no term in their total (see {@link TaskFilter}).
  */
 public final class CompositeReward implements AutoCloseable {
 
     private final RewardConfig config;
     private final Map<String, RewardFunction> functions = new LinkedHashMap<>();
+    private final Map<String, TaskFilter> filters = new HashMap<>();
 
     /** With the functions found by {@link RewardFunctions#discover()}. */
     public CompositeReward(RewardConfig config) {
@@ -50,6 +55,11 @@ public final class CompositeReward implements AutoCloseable {
         try {
             for (String name : config.weights().keySet()) {
                 Map<String, String> options = config.options(name);
+                if (options.containsKey(TaskFilter.OPTION)) {
+                    filters.put(name, TaskFilter.parse(name, options.get(TaskFilter.OPTION)));
+                    options = new HashMap<>(options);
+                    options.remove(TaskFilter.OPTION);
+                }
                 String type = options.get(ExternalRewardTypes.TYPE_OPTION);
                 if (type == null && !byName.containsKey(name) && ExternalRewardTypes.isType(name)) {
                     type = name; // "http=1,http.url=..." needs no type option
@@ -114,20 +124,31 @@ public final class CompositeReward implements AutoCloseable {
         for (Map.Entry<String, RewardFunction> e : functions.entrySet()) {
             String name = e.getKey();
             double weight = config.weights().get(name);
+            TaskFilter filter = filters.get(name);
+            List<Integer> rows = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                if (filter == null || filter.applies(group.get(i).task())) {
+                    rows.add(i);
+                }
+            }
+            if (rows.isEmpty()) {
+                continue;
+            }
             if (e.getValue() instanceof GroupRewardFunction g) {
-                List<ComponentScore> scores = groupScores(name, g, group);
+                List<RewardInput> part = rows.size() == n ? group : rows.stream().map(group::get).toList();
+                List<ComponentScore> scores = groupScores(name, g, part);
                 if (scores == null) {
                     continue; // declared "score with the rest": no entry, no term
                 }
-                for (int i = 0; i < n; i++) {
-                    ComponentScore s = scores.get(i);
+                for (int j = 0; j < rows.size(); j++) {
+                    int i = rows.get(j);
+                    ComponentScore s = scores.get(j);
                     components.get(i).put(name, s.value());
-                    int idx = i;
-                    s.parts().forEach((part, v) -> components.get(idx).put(name + "." + part, v));
+                    s.parts().forEach((p, v) -> components.get(i).put(name + "." + p, v));
                     totals[i] += weight * s.value();
                 }
             } else {
-                for (int i = 0; i < n; i++) {
+                for (int i : rows) {
                     double v = single(name, e.getValue(), group.get(i));
                     components.get(i).put(name, v);
                     totals[i] += weight * v;

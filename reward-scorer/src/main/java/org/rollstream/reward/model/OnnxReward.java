@@ -22,6 +22,7 @@ import org.rollstream.reward.ExternalOptions;
 import org.rollstream.reward.GroupRewardFunction;
 import org.rollstream.reward.RewardException;
 import org.rollstream.reward.RewardInput;
+import org.rollstream.tasks.preference.RewardTexts;
 
 /**
  * A sequence-classification reward model in ONNX, run with ONNX Runtime: the text of each
@@ -30,13 +31,15 @@ import org.rollstream.reward.RewardInput;
  *
  * <p>Configured as {@code rm=1.0,rm.type=onnx,rm.path=/models/rm.onnx} plus options:
  * <ul>
- *   <li>{@code tokenizer}: a Hugging Face {@code tokenizer.json} path, or {@code bytes} (one id per
- *       UTF-8 byte); default the {@code tokenizer.json} next to the model;</li>
+ *   <li>{@code tokenizer}: a Hugging Face {@code tokenizer.json} path, {@code bytes} (one id per
+ *       UTF-8 byte) or {@code char} (the built-in character tokenizer, for models made by
+ *       {@code rollstream train-rm}); default the {@code tokenizer.json} next to the model;</li>
  *   <li>{@code max-length} tokens per text (default 512): longer texts keep their first token (e.g.
  *       [CLS]) and their last {@code max-length − 1}, so the completion's end is always seen;</li>
  *   <li>{@code label}: which logit is the reward when the model has several (default 0);
- *       {@code batch}: texts per run (default 16); {@code text}: {@code prompt+completion} or
- *       {@code completion}; {@code pad-id} (default 0); {@code device}: {@code cpu} or {@code cuda:N}.</li>
+ *       {@code batch}: texts per run (default 16); {@code text}: {@code prompt+completion},
+ *       {@code completion} or {@code prompt+answer} (the prompt and only the final answer,
+ *       {@link org.rollstream.tasks.preference.RewardTexts#helpfulness}, as R1 judged helpfulness); {@code pad-id} (default 0); {@code device}: {@code cpu} or {@code cuda:N}.</li>
  * </ul>
  * The model takes {@code input_ids} (int64, (B, T)) and, when it declares them,
  * {@code attention_mask} and {@code token_type_ids} (zeros); its first output is the logits,
@@ -53,7 +56,7 @@ public final class OnnxReward implements GroupRewardFunction, AutoCloseable {
     private final int maxLength;
     private final int label;
     private final int batch;
-    private final boolean withPrompt;
+    private final String text;
     private final long padId;
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
@@ -71,7 +74,7 @@ public final class OnnxReward implements GroupRewardFunction, AutoCloseable {
         this.maxLength = o.integer("max-length", 512, 2);
         this.label = o.integer("label", 0, 0);
         this.batch = o.integer("batch", 16, 1);
-        this.withPrompt = "prompt+completion".equals(o.choice("text", "prompt+completion", "prompt+completion", "completion"));
+        this.text = o.choice("text", "prompt+completion", "prompt+completion", "completion", "prompt+answer");
         this.padId = o.integer("pad-id", 0, 0);
         String tok = o.string("tokenizer", "");
         Path sibling = path.resolveSibling("tokenizer.json");
@@ -79,7 +82,8 @@ public final class OnnxReward implements GroupRewardFunction, AutoCloseable {
             throw new IllegalArgumentException("reward '" + name + "' needs option " + name + ".tokenizer (a tokenizer.json, or bytes): "
                     + "there is no tokenizer.json next to " + path);
         }
-        this.tokenizer = "bytes".equals(tok) ? TextTokenizer.bytes() : TextTokenizer.huggingFace(tok.isEmpty() ? sibling : Path.of(tok));
+        this.tokenizer = "bytes".equals(tok) ? TextTokenizer.bytes() : "char".equals(tok) ? TextTokenizer.chars()
+                : TextTokenizer.huggingFace(tok.isEmpty() ? sibling : Path.of(tok));
         try {
             this.session = open(o.string("device", "cpu"));
             Map<String, NodeInfo> inputs = session.getInputInfo();
@@ -144,7 +148,7 @@ public final class OnnxReward implements GroupRewardFunction, AutoCloseable {
         int t = 1;
         for (int i = 0; i < b; i++) {
             RewardInput in = part.get(i);
-            ids[i] = truncate(tokenizer.encode(withPrompt ? in.prompt() + in.completion() : in.completion()));
+            ids[i] = truncate(tokenizer.encode(text(in)));
             t = Math.max(t, ids[i].length);
         }
         long[] flatIds = new long[b * t];
@@ -172,6 +176,14 @@ public final class OnnxReward implements GroupRewardFunction, AutoCloseable {
         } finally {
             feed.values().forEach(OnnxTensor::close);
         }
+    }
+
+    private String text(RewardInput in) {
+        return switch (text) {
+            case "completion" -> in.completion();
+            case "prompt+answer" -> RewardTexts.helpfulness(in.prompt(), in.completion());
+            default -> in.prompt() + in.completion();
+        };
     }
 
     private double[] logits(OnnxValue value, int b) throws OrtException {

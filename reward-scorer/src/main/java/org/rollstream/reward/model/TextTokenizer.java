@@ -31,6 +31,19 @@ interface TextTokenizer extends AutoCloseable {
         };
     }
 
+    /** {@code char}: the built-in character tokenizer (special tags as single ids), for models made by {@code rollstream train-rm}. */
+    static TextTokenizer chars() {
+        org.rollstream.policy.CharTokenizer tok = org.rollstream.policy.CharTokenizer.builtin();
+        return text -> {
+            int[] ids = tok.encode(text);
+            long[] out = new long[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                out[i] = ids[i];
+            }
+            return out;
+        };
+    }
+
     /** A Hugging Face {@code tokenizer.json}, with the special tokens it declares (e.g. [CLS] ... [SEP]). */
     static TextTokenizer huggingFace(Path tokenizerJson) {
         if (!Files.isRegularFile(tokenizerJson)) {
