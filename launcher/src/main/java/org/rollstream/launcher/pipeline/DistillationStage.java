@@ -131,7 +131,7 @@ public final class DistillationStage implements Stage {
 
     @Override
     public List<String> needs() {
-        return List.of("alignment");
+        return List.of(AlignmentStage.NAME);
     }
 
     public Settings settings(StageContext context) {
@@ -144,7 +144,7 @@ public final class DistillationStage implements Stage {
     public StageResult run(StageContext context) throws Exception {
         long t0 = System.nanoTime();
         Settings s = settings(context);
-        Path teacherWeights = context.input("alignment").artifact(StageResult.POLICY);
+        Path teacherWeights = context.input(AlignmentStage.NAME).artifact(StageResult.POLICY);
         Path dir = context.stageDir(this);
         Files.createDirectories(dir);
         ModelSpec studentSpec = ModelSpec.preset(s.studentPreset());
@@ -163,14 +163,16 @@ public final class DistillationStage implements Stage {
         long ts = System.nanoTime();
         TeacherSamples.Samples samples = teacherSamples.generate(context, teacherWeights, dir);
         metrics.put(TEACHER + "." + Metrics.SECONDS, (System.nanoTime() - ts) / 1e9);
-        metrics.put(Metrics.SAMPLES_KEPT, (double) samples.pairs().size());
+        metrics.put(Metrics.SAMPLES_KEPT, (double) samples.reasoning());
+        metrics.put("sft-pairs", (double) samples.pairs().size());
         artifacts.put(TEACHER_SAMPLES, samples.file());
-        if (samples.pairs().isEmpty()) {
+        if (samples.reasoning() == 0) {
             throw new PipelineException("the alignment policy produced no teacher sample that passed the filters ("
                     + samples.file() + "): nothing to distil; check stage 'alignment' (its held-out accuracy is "
                     + pct(metrics.get(TEACHER + "." + Metrics.ACCURACY)) + ")");
         }
-        context.out().printf(Locale.ROOT, "[%s] %d teacher samples kept in %s%n", NAME, samples.pairs().size(), samples.file());
+        context.out().printf(Locale.ROOT, "[%s] %d teacher samples kept in %s; the student's SFT data: %d pairs with general ones%n",
+                NAME, samples.reasoning(), samples.file(), samples.pairs().size());
 
         // 2. the distilled student
         long t1 = System.nanoTime();

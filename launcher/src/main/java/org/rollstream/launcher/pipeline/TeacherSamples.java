@@ -11,10 +11,11 @@ public interface TeacherSamples {
     /**
      * The samples made.
      *
-     * @param file  the JSONL file they were exported to (the {@code teacher-samples} artifact)
-     * @param pairs the samples as SFT pairs
+     * @param file      the JSONL file the kept reasoning samples were exported to (the {@code teacher-samples} artifact)
+     * @param pairs     the SFT data: the kept reasoning samples, mixed with general data as stage 3 mixes them
+     * @param reasoning how many of {@code pairs} are kept reasoning samples
      */
-    record Samples(Path file, List<SftTrainer.Pair> pairs) {
+    record Samples(Path file, List<SftTrainer.Pair> pairs, int reasoning) {
         public Samples {
             pairs = List.copyOf(pairs);
         }
