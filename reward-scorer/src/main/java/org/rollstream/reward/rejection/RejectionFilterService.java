@@ -50,6 +50,7 @@ public final class RejectionFilterService implements AutoCloseable {
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong samples = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private Disposable subscription;
 
     private RejectionFilterService(KafkaSettings kafka, String consumerGroup, String runId, RejectionSettings settings,
@@ -163,9 +164,12 @@ public final class RejectionFilterService implements AutoCloseable {
         return Optional.ofNullable(failure.get());
     }
 
-    /** Stops: groups in hand finish, acked offsets are committed, the producer is flushed and closed. */
+    /** Stops: groups in hand finish, acked offsets are committed, the producer is flushed and closed. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         consumer.close();
         if (subscription != null) {
             subscription.dispose();
