@@ -9,6 +9,6 @@ public final class R1Stages {
 
     /** reasoning-rl → rejection-sft → alignment → distillation; {@code onPolicyDistill} adds on-policy distillation to the last. */
     public static List<Stage> all(boolean onPolicyDistill) {
-        return List.of(new ReasoningRlStage(), new AlignmentStage(), new DistillationStage(onPolicyDistill));
+        return List.of(new ReasoningRlStage(), new RejectionSftStage(), new AlignmentStage(), new DistillationStage(onPolicyDistill));
     }
 }
