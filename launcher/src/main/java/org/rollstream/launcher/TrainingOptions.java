@@ -19,7 +19,7 @@ final class TrainingOptions {
     @Option(names = "--dataset", paramLabel = "FILE.jsonl", description = "Train on your own problems: one JSON object per line with \"prompt\" and \"answer\" (optional \"task\", \"reasoning\" and verification fields) instead of --task.")
     Path dataset;
 
-    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny or gpt2-small (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny, student (the distillation student, a fifth of tiny) or gpt2-small (default: ${DEFAULT-VALUE}).")
     String preset;
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Where weights, checkpoints, metrics and the report go (default: runs/<time>). An existing run resumes from its latest checkpoint.")
