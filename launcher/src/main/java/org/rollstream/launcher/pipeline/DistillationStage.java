@@ -248,7 +248,9 @@ public final class DistillationStage implements Stage {
         GrpoConfig grpo = GrpoConfig.builder().groupsPerStep(s.groupsPerStep()).maxStaleness(1).build();
         LearnerConfig config = new LearnerConfig(runDir, RL_STUDENT, RL_STUDENT, spec, s.task(), context.seed(),
                 new ColdStart(s.updates() - s.rlGrpoSteps(), SFT_BATCH, 2e-3, 0.05, 0.55, 0.0), grpo, s.rlGrpoSteps(),
-                5, s.evalSize(), 20, s.maxNewTokens(), 120_000, null, null);
+                // the learner's own evaluations only at the start and the end, on few problems: the figures that count
+                // are PolicyEvaluation's on the stage's held-out set
+                Math.max(1, s.rlGrpoSteps()), Math.min(50, s.evalSize()), 20, s.maxNewTokens(), 120_000, null, null);
         context.out().printf(Locale.ROOT, "[%s] RL student: cold start %d updates, GRPO %d steps (B=%d, G=%d) over Kafka%n",
                 NAME, s.updates() - s.rlGrpoSteps(), s.rlGrpoSteps(), s.groupsPerStep(), s.groupSize());
         ActorConfig actor = ActorConfig.defaults(RL_STUDENT + "-actor").withPolicyName(RL_STUDENT)
