@@ -79,6 +79,22 @@ public final class OnPolicyDistillTrainer {
         }
     }
 
+    /**
+     * Mean over completion tokens of ½(log π_student − log π_teacher)². On fixed rollouts a step's
+     * gradient is exactly this quantity's gradient (Σ (log π_s − log π_t)·∇log π_s), so small steps on
+     * the same rollouts lower it; with fresh samples each step they lower the reverse KL.
+     */
+    public double halfSquaredLogRatio(List<Rollout> rollouts) {
+        try (NDManager nd = student.manager().newSubManager(); NDScope scope = new NDScope()) {
+            Layout l = Layout.of(nd, rollouts, padId, Math.min(student.spec().contextLength(), teacher.spec().contextLength()));
+            if (l.tokens == 0) {
+                return 0;
+            }
+            NDArray d = student.tokenLogProbs(l.seqs, false).sub(teacher.tokenLogProbs(l.seqs, false)).mul(l.mask);
+            return d.mul(d).sum().getFloat() / (2.0 * l.tokens);
+        }
+    }
+
     /** One optimizer update on {@code rollouts} (at least one with a completion token). */
     public StepStats step(List<Rollout> rollouts, double learningRate) {
         try (NDManager nd = student.manager().newSubManager(); NDScope scope = new NDScope()) {
