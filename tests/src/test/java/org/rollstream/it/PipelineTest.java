@@ -34,8 +34,8 @@ import org.rollstream.transport.KafkaSettings;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class PipelineTest {
-    /** Small enough for CI on 2 cores. */
-    static final String SCALE = "0.2";
+    /** Small enough for CI on 2 cores: 200 cold-start steps, 6 GRPO steps, 120 rejection-sampling prompts. */
+    static final String SCALE = "0.1";
     /** The rejection filter's settings in the pipeline (RejectionSettings.defaults()): m, token bounds. */
     static final int MAX_PER_PROMPT = 2;
     static final int MIN_TOKENS = 1;
