@@ -162,7 +162,7 @@ public final class DistillationStage implements Stage {
         put(metrics, TEACHER, PolicyEvaluation.evaluate(teacherWeights, heldOut), Double.NaN);
         long ts = System.nanoTime();
         TeacherSamples.Samples samples = teacherSamples.generate(context, teacherWeights, dir);
-        metrics.put(TEACHER + "." + Metrics.SECONDS, (System.nanoTime() - ts) / 1e9);
+        metrics.put("teacher-sampling-seconds", (System.nanoTime() - ts) / 1e9);
         metrics.put(Metrics.SAMPLES_KEPT, (double) samples.reasoning());
         metrics.put("sft-pairs", (double) samples.pairs().size());
         artifacts.put(TEACHER_SAMPLES, samples.file());
