@@ -78,7 +78,7 @@ public final class RejectionSftStage implements Stage {
         }
 
         public static Settings defaults() {
-            return new Settings("arithmetic", 1200, 8, 1.0f, PolicyEvaluation.MAX_NEW_TOKENS, RejectionSettings.defaults(),
+            return new Settings("arithmetic", 3000, 8, 1.0f, PolicyEvaluation.MAX_NEW_TOKENS, RejectionSettings.defaults(),
                     3.0, 2000, 32, 2e-3, 200, 1);
         }
 
