@@ -53,7 +53,7 @@ import org.rollstream.tasks.preference.BuiltinPreferences;
 public final class AlignmentStage implements Stage {
     public static final String NAME = "alignment";
     /** The stage whose policy this one starts from. */
-    public static final String INPUT = "rejection-sft";
+    public static final String INPUT = RejectionSftStage.NAME;
     static final String POLICY = "alignment";
     private static final double FORMAT_WEIGHT = 0.1;
 
