@@ -154,10 +154,11 @@ class PipelineTest {
             // language: every letter in the Latin script
             completion.codePoints().filter(Character::isLetter).forEach(cp -> assertEquals(Character.UnicodeScript.LATIN,
                     Character.UnicodeScript.of(cp), where + " letter outside the Latin script: " + completion));
-            // length within bounds, hence not cut off by the completion budget either
-            int tokens = tok.encode(completion).length;
-            assertTrue(tokens >= MIN_TOKENS && tokens <= MAX_TOKENS && tokens < MAX_NEW_TOKENS, where + " " + tokens + " tokens");
-            assertEquals(tokens, s.path("tokens").asInt(), where + " token count on the record");
+            // not truncated: the record counts the sampled tokens, which are the text's plus the <eos> that ended
+            // it (a completion cut off by the budget has no <eos>); length within bounds on that count
+            int tokens = tok.encode(completion).length + 1;
+            assertEquals(tokens, s.path("tokens").asInt(), where + " sampled tokens: the text's and one <eos>");
+            assertTrue(tokens >= MIN_TOKENS && tokens <= MAX_TOKENS && tokens <= MAX_NEW_TOKENS, where + " " + tokens + " tokens");
             // not a duplicate, at most m per prompt
             assertTrue(seen.add(promptId + "\u0000" + completion), where + " duplicate of a kept sample: " + completion);
             int count = perPrompt.merge(promptId, 1, Integer::sum);
