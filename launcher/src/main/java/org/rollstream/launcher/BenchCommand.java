@@ -4,9 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks that print figures (medians of several runs): transport, generate, loop, actor, chaos, weights.",
+        description = "Benchmarks that print figures (medians of several runs): transport, generate, loop, actor, chaos, weights, learner, pipeline.",
         subcommands = {TransportBench.class, GenerateBench.class, LoopBench.class, ActorBench.class, ChaosBench.class, WeightsBench.class,
-                LearnerBench.class})
+                LearnerBench.class, PipelineBench.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 SchemasCommand.class,
                 ScoreBridgeCommand.class,
                 TrainRmCommand.class,
+                PipelineCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -22,7 +22,7 @@ final class TrainingOptions {
     @Option(names = "--dataset", paramLabel = "FILE.jsonl", description = "Train on your own problems: one JSON object per line with \"prompt\" and \"answer\" (optional \"task\", \"reasoning\" and verification fields) instead of --task.")
     Path dataset;
 
-    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny, gpt2-small or gpt2-small-char (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny, student (the distillation student, a fifth of tiny), gpt2-small or gpt2-small-char (default: ${DEFAULT-VALUE}).")
     String preset;
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Where weights, checkpoints, metrics and the report go (default: runs/<time>). An existing run resumes from its latest checkpoint.")

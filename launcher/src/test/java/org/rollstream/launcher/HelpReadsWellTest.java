@@ -33,14 +33,14 @@ class HelpReadsWellTest {
 
     @Test
     void anUnknownCommandFollowedByHelpExitsTwoNamingIt() {
-        CliOutcome o = CliOutcome.run("pipeline", "--help");
+        CliOutcome o = CliOutcome.run("frobnicate", "--help");
         assertEquals(2, o.code(), o.out() + o.err());
-        assertTrue(o.err().contains("pipeline"), o.err());
-        CliOutcome plain = CliOutcome.run("pipeline");
+        assertTrue(o.err().contains("frobnicate"), o.err());
+        CliOutcome plain = CliOutcome.run("frobnicate");
         assertEquals(2, plain.code());
-        assertTrue(plain.err().contains("pipeline"), plain.err());
-        CliOutcome nested = CliOutcome.run("bench", "pipeline", "--help");
+        assertTrue(plain.err().contains("frobnicate"), plain.err());
+        CliOutcome nested = CliOutcome.run("bench", "frobnicate", "--help");
         assertEquals(2, nested.code(), nested.out() + nested.err());
-        assertTrue(nested.err().contains("pipeline"), nested.err());
+        assertTrue(nested.err().contains("frobnicate"), nested.err());
     }
 }

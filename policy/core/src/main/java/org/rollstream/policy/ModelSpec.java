@@ -49,7 +49,9 @@ public record ModelSpec(int vocabSize, int width, int layers, int heads, int con
 
     /**
      * Named presets. {@code tiny}: trains SFT+GRPO on short arithmetic traces in minutes on 2 CPU
-     * cores (vocabulary of the built-in character tokenizer). {@code gpt2-small}: GPT-2 124M shape.
+     * cores (vocabulary of the built-in character tokenizer). {@code student}: the distillation
+     * student, half tiny's width and two layers instead of three (114,560 parameters against
+     * tiny's 624,000, under a fifth). {@code gpt2-small}: GPT-2 124M shape.
      * {@code gpt2-small-char}: GPT-2 small's body (width 768, 12 layers, 12 heads) over the
      * built-in character tokenizer's vocabulary, so the built-in tasks train at that scale with
      * nothing to download (85.5 M parameters); context 512 covers every built-in task and the
@@ -58,9 +60,10 @@ public record ModelSpec(int vocabSize, int width, int layers, int heads, int con
     public static ModelSpec preset(String name) {
         return switch (name) {
             case "tiny" -> new ModelSpec(CharTokenizer.builtin().vocabSize(), 128, 3, 4, 128, Positional.LEARNED, 4);
+            case "student" -> new ModelSpec(CharTokenizer.builtin().vocabSize(), 64, 2, 4, 128, Positional.LEARNED, 4);
             case "gpt2-small" -> new ModelSpec(50257, 768, 12, 12, 1024, Positional.LEARNED, 4);
             case "gpt2-small-char" -> new ModelSpec(CharTokenizer.builtin().vocabSize(), 768, 12, 12, 512, Positional.LEARNED, 4);
-            default -> throw new IllegalArgumentException("unknown model preset '" + name + "' (known: tiny, gpt2-small, gpt2-small-char)");
+            default -> throw new IllegalArgumentException("unknown model preset '" + name + "' (known: tiny, student, gpt2-small, gpt2-small-char)");
         };
     }
 

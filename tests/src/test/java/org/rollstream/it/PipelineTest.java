@@ -1,0 +1,170 @@
+package org.rollstream.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.rollstream.launcher.pipeline.Metrics;
+import org.rollstream.launcher.pipeline.StageResult;
+import org.rollstream.policy.CharTokenizer;
+import org.rollstream.transport.KafkaSettings;
+
+/**
+ * {@code rollstream pipeline} end to end at a small scale on a real broker: all four stages (R1
+ * stages 1–5) run over Kafka and each leaves its artifacts; every sample rejection sampling kept
+ * passes every filter, re-derived here from the text alone (the arithmetic answer recomputed from
+ * the prompt, the format and script checked by regular expressions, lengths counted with the
+ * tokenizer, duplicates and the per-prompt cap counted); rejection-sampling SFT keeps the stage-2
+ * accuracy (at most 5 points lower); alignment raises the reward-model score while reasoning accuracy
+ * drops at most 5 points; and a stage started without its input fails naming the missing stage.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class PipelineTest {
+    /** Small enough for CI on 2 cores: 200 cold-start steps, 6 GRPO steps, 120 rejection-sampling prompts. */
+    static final String SCALE = "0.1";
+    /** The rejection filter's settings in the pipeline (RejectionSettings.defaults()): m, token bounds. */
+    static final int MAX_PER_PROMPT = 2;
+    static final int MIN_TOKENS = 1;
+    static final int MAX_TOKENS = 40;
+    static final int MAX_NEW_TOKENS = 48;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern ARITHMETIC = Pattern.compile("(\\d+)([+\\-*])(\\d+)=");
+    private static final Pattern SHAPE = Pattern.compile("<think>(.*)</think><answer>(.*)</answer>", Pattern.DOTALL);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theFiveStagesRunOverKafkaAndEachKeepsItsPromise(KafkaSettings kafka) throws Exception {
+        Path dir = tmp.resolve("pipeline");
+        RecordedRun.Outcome o = RecordedRun.cli("pipeline", "--dir", dir.toString(), "--scale", SCALE, "--seed", "3",
+                "--bootstrap-servers", kafka.bootstrapServers());
+        assertEquals(0, o.code(), o.err());
+
+        Map<String, StageResult> r = new HashMap<>();
+        for (String s : List.of("reasoning-rl", "rejection-sft", "alignment", "distillation")) {
+            StageResult res = StageResult.load(dir.resolve(s));
+            assertTrue(res != null, "stage " + s + " left no stage.json");
+            r.put(s, res);
+        }
+        // every stage's artifacts exist
+        Map<String, List<String>> expected = Map.of(
+                "reasoning-rl", List.of(StageResult.BASE, StageResult.POLICY),
+                "rejection-sft", List.of(StageResult.SAMPLES, StageResult.POLICY),
+                "alignment", List.of(StageResult.REWARD_MODEL, StageResult.POLICY),
+                "distillation", List.of("teacher-samples", "student", "rl-student"));
+        expected.forEach((stage, names) -> {
+            for (String n : names) {
+                Path p = r.get(stage).artifact(n);
+                assertTrue(Files.isRegularFile(p), stage + " " + n + ": " + p);
+                assertTrue(p.toFile().length() > 0, stage + " " + n + " is empty");
+            }
+        });
+
+        // every kept sample passes every filter, judged here independently
+        int kept = checkEverySamplePasses(r.get("rejection-sft").artifact(StageResult.SAMPLES));
+        assertEquals(r.get("rejection-sft").metrics().get(Metrics.SAMPLES_KEPT), kept, 0.0);
+        int teacherKept = checkEverySamplePasses(r.get("distillation").artifact("teacher-samples"));
+        assertTrue(teacherKept > 0, "the alignment policy's samples kept: " + teacherKept);
+
+        // stage 3 keeps stage 2's accuracy (within 5 points below it)
+        double rl = r.get("reasoning-rl").metrics().get(Metrics.ACCURACY);
+        double rs = r.get("rejection-sft").metrics().get(Metrics.ACCURACY);
+        assertTrue(rs >= rl - 0.05, "rejection-sampling SFT accuracy " + rs + " vs reasoning RL " + rl);
+
+        // stage 4: the reward model's score rises, reasoning accuracy drops at most 5 points
+        Map<String, Double> al = r.get("alignment").metrics();
+        double before = al.get(Metrics.RM_SCORE + ".before");
+        double after = al.get(Metrics.RM_SCORE);
+        assertTrue(after > before, "reward-model score " + before + " -> " + after);
+        assertTrue(al.get(Metrics.ACCURACY) >= rs - 0.05, "alignment accuracy " + al.get(Metrics.ACCURACY) + " vs stage 3 " + rs);
+
+        // the report lists every stage and the distillation comparison
+        String report = Files.readString(dir.resolve("report/summary.md"));
+        for (String s : List.of("reasoning-rl", "rejection-sft", "alignment", "distillation / student", "distillation / rl-student",
+                "distillation / teacher")) {
+            assertTrue(report.contains("| " + s + " |"), "report row " + s + ":\n" + report);
+        }
+        assertTrue(Files.size(dir.resolve("report/accuracy.png")) > 0);
+
+        // resume: everything is complete, so nothing runs again and no broker is needed
+        RecordedRun.Outcome again = RecordedRun.cli("pipeline", "--dir", dir.toString(), "--scale", SCALE, "--seed", "3");
+        assertEquals(0, again.code(), again.err());
+        assertEquals(4, again.out().split("already complete", -1).length - 1, again.out());
+        assertFalse(again.out().contains("starting an embedded Kafka broker"), again.out());
+    }
+
+    @Test
+    void aStageWithoutItsInputFailsNamingTheMissingStage() {
+        Path empty = tmp.resolve("empty");
+        RecordedRun.Outcome o = RecordedRun.cli("pipeline", "--dir", empty.toString(), "--only", "alignment");
+        assertEquals(2, o.code(), o.out() + o.err());
+        assertTrue(o.err().contains("stage 'alignment' needs the output of stage 'rejection-sft'"), o.err());
+        assertFalse(Files.exists(empty.resolve("alignment/stage.json")));
+    }
+
+    /**
+     * Checks every sample of a samples JSONL file against every filter, from the text alone; returns the count.
+     */
+    static int checkEverySamplePasses(Path jsonl) throws Exception {
+        CharTokenizer tok = CharTokenizer.builtin();
+        Map<String, Integer> perPrompt = new HashMap<>();
+        Set<String> seen = new HashSet<>();
+        List<String> lines = Files.readAllLines(jsonl);
+        int n = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            String where = jsonl + ":" + (i + 1);
+            JsonNode s = JSON.readTree(lines.get(i));
+            String prompt = s.path("prompt").asText();
+            String completion = s.path("completion").asText();
+            String promptId = s.path("promptId").asText();
+            // well-formed, exactly one think and one answer, nothing around them
+            Matcher m = SHAPE.matcher(completion);
+            assertTrue(m.matches(), where + " malformed: " + completion);
+            assertFalse(m.group(1).contains("<think>") || m.group(2).contains("<answer>"), where + " nested tags: " + completion);
+            // correct: the answer recomputed from the prompt
+            Matcher a = ARITHMETIC.matcher(prompt);
+            assertTrue(a.matches(), where + " not an arithmetic prompt: " + prompt);
+            long x = Long.parseLong(a.group(1));
+            long y = Long.parseLong(a.group(3));
+            long want = switch (a.group(2)) {
+                case "+" -> x + y;
+                case "-" -> x - y;
+                default -> x * y;
+            };
+            assertEquals(Long.toString(want), m.group(2).trim(), where + " wrong answer for " + prompt);
+            // language: every letter in the Latin script
+            completion.codePoints().filter(Character::isLetter).forEach(cp -> assertEquals(Character.UnicodeScript.LATIN,
+                    Character.UnicodeScript.of(cp), where + " letter outside the Latin script: " + completion));
+            // not truncated: the record counts the sampled tokens, which are the text's plus the <eos> that ended
+            // it (a completion cut off by the budget has no <eos>); length within bounds on that count
+            int tokens = tok.encode(completion).length + 1;
+            assertEquals(tokens, s.path("tokens").asInt(), where + " sampled tokens: the text's and one <eos>");
+            assertTrue(tokens >= MIN_TOKENS && tokens <= MAX_TOKENS && tokens <= MAX_NEW_TOKENS, where + " " + tokens + " tokens");
+            // not a duplicate, at most m per prompt
+            assertTrue(seen.add(promptId + "\u0000" + completion), where + " duplicate of a kept sample: " + completion);
+            int count = perPrompt.merge(promptId, 1, Integer::sum);
+            assertTrue(count <= MAX_PER_PROMPT, where + " prompt " + promptId + " has " + count + " samples");
+            n++;
+        }
+        return n;
+    }
+}
