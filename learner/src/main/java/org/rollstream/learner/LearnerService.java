@@ -233,6 +233,8 @@ public final class LearnerService implements AutoCloseable {
         private long grpoStartNs;
         private double rewardSum;
         private long rewardGroups;
+        /** Per reward component over the completions received since the last step: sum, count, count above 0. */
+        private final Map<String, double[]> componentStats = new java.util.TreeMap<>();
         private long invalidGroups;
         /** False while the cold start is unfinished: a stop then must not checkpoint a half-trained model. */
         private boolean grpoReady;
@@ -385,6 +387,14 @@ public final class LearnerService implements AutoCloseable {
                         != LearnerState.Receipt.DUPLICATE) {
                     rewardSum += g.meanReward();
                     rewardGroups++;
+                    for (var score : sg.getScores()) {
+                        score.getComponents().forEach((name, value) -> {
+                            double[] c = componentStats.computeIfAbsent(name.toString(), k -> new double[3]);
+                            c[0] += value;
+                            c[1]++;
+                            c[2] += value > 0 ? 1 : 0;
+                        });
+                    }
                 }
             }
         }
@@ -411,6 +421,13 @@ public final class LearnerService implements AutoCloseable {
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("reward", reward);
             m.put("reward_trained", s.meanReward());
+            // each reward component as received since the last step: its mean, and the share of completions
+            // it credited at all (e.g. reward_reflection_share: completions with a verified reflection step)
+            componentStats.forEach((name, c) -> {
+                m.put("reward_" + name, c[0] / c[1]);
+                m.put("reward_" + name + "_share", c[2] / c[1]);
+            });
+            componentStats.clear();
             m.put("loss", s.loss());
             m.put("kl", s.kl());
             m.put("clip_fraction", s.clipFraction());

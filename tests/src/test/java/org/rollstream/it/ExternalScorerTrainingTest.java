@@ -3,11 +3,14 @@ package org.rollstream.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -93,6 +96,22 @@ class ExternalScorerTrainingTest {
                 assertEquals(c.getComponents().get("accuracy") + 0.5 * c.getComponents().get("judge"), c.getTotal(), 1e-12);
             }
         }
+        // the learner logs each component per step: its mean and the share of completions it credited;
+        // judge is 0 or 1, so the two must agree, and accuracy is logged beside it
+        Map<String, Map<Long, Double>> logged = new HashMap<>();
+        for (String line : Files.readAllLines(cfg.metricsCsv())) {
+            String[] f = line.split(",");
+            if (f.length >= 4 && f[2].startsWith("reward_")) {
+                logged.computeIfAbsent(f[2], k -> new HashMap<>()).put(Long.parseLong(f[0]), Double.parseDouble(f[3]));
+            }
+        }
+        for (String name : List.of("reward_judge", "reward_judge_share", "reward_accuracy", "reward_accuracy_share")) {
+            assertTrue(logged.containsKey(name) && logged.get(name).size() >= STEPS - 1, name + " logged per step: " + logged.keySet());
+        }
+        logged.get("reward_judge").forEach((step, mean) -> {
+            assertTrue(mean >= 0 && mean <= 1, "reward_judge at step " + step + ": " + mean);
+            assertEquals(mean, logged.get("reward_judge_share").get(step), 1e-9, "0/1 judge: mean = share at step " + step);
+        });
         System.out.printf(Locale.ROOT, "%d GRPO steps on %d externally scored groups%n", s.steps(), judged.size());
     }
 
