@@ -33,6 +33,17 @@ public final class GeneralTask implements Task {
         return instance(OPS[rnd.nextInt(OPS.length)], WORDS[rnd.nextInt(WORDS.length)]);
     }
 
+    /** Every general problem (each operation over each word, operations outermost), e.g. to train on all of them. */
+    public static java.util.List<TaskInstance> all() {
+        java.util.List<TaskInstance> out = new java.util.ArrayList<>(OPS.length * WORDS.length);
+        for (String op : OPS) {
+            for (String word : WORDS) {
+                out.add(instance(op, word));
+            }
+        }
+        return out;
+    }
+
     /**
      * The instance for {@code op} over {@code word}.
      *

@@ -1,8 +1,6 @@
 package org.rollstream.tasks;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -26,7 +24,6 @@ import java.util.Set;
  */
 public final class JsonlDataset {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> RESERVED = Set.of("prompt", "answer", "task", "id");
 
     private JsonlDataset() {
@@ -69,15 +66,7 @@ public final class JsonlDataset {
     }
 
     private static TaskInstance parseLine(String line, String source, int lineNo, TaskRegistry registry) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new DatasetException(source, lineNo, "malformed JSON: " + e.getOriginalMessage(), e);
-        }
-        if (node == null || !node.isObject()) {
-            throw new DatasetException(source, lineNo, "expected a JSON object, got " + (node == null ? "nothing" : node.getNodeType()));
-        }
+        JsonNode node = JsonLine.object(line, source, lineNo);
         String prompt = requiredText(node, "prompt", source, lineNo);
         String answer = requiredText(node, "answer", source, lineNo);
         String task = JsonlTask.NAME;

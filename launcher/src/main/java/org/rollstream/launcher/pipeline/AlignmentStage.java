@@ -196,14 +196,7 @@ public final class AlignmentStage implements Stage {
      */
     static void writeMix(Path file, String task, long seed) throws IOException {
         TaskRegistry tasks = TaskRegistry.defaults();
-        List<TaskInstance> general = new ArrayList<>();
-        for (String op : List.of("copy", "upper", "first", "last", "size")) {
-            for (String word : List.of("lamp", "river", "stone", "cloud", "apple", "green", "house", "tiger", "paper", "light",
-                    "bread", "chair", "ocean", "music", "plant", "storm", "glass", "horse", "queen", "sugar",
-                    "table", "wheel", "zebra", "night", "mouse", "field", "brick", "candle", "forest", "garden")) {
-                general.add(GeneralTask.instance(op, word));
-            }
-        }
+        List<TaskInstance> general = GeneralTask.all();
         Task reasoning = tasks.resolve(task);
         Random rnd = new Random(seed ^ 0xA11C);
         List<TaskInstance> all = new ArrayList<>();

@@ -1,6 +1,5 @@
 package org.rollstream.tasks.preference;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.rollstream.tasks.DatasetException;
+import org.rollstream.tasks.JsonLine;
 
 /**
  * Preference pairs as JSONL, one object a line: {@code {"prompt": "...", "chosen": "...",
@@ -66,15 +66,7 @@ public final class PreferenceJsonl {
     }
 
     private static PreferencePair parse(String line, String source, int lineNo) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new DatasetException(source, lineNo, "malformed JSON: " + e.getOriginalMessage(), e);
-        }
-        if (node == null || !node.isObject()) {
-            throw new DatasetException(source, lineNo, "expected a JSON object, got " + (node == null ? "nothing" : node.getNodeType()));
-        }
+        JsonNode node = JsonLine.object(line, source, lineNo);
         String prompt = text(node, "prompt", source, lineNo);
         String chosen = text(node, "chosen", source, lineNo);
         String rejected = text(node, "rejected", source, lineNo);
