@@ -4,10 +4,13 @@ import ai.djl.ndarray.types.DataType;
 import java.util.Locale;
 
 /**
- * The number type of a {@link DjlPolicy}'s matrix products. Parameters (the master weights) stay
- * fp32 whatever the setting; with a reduced type the weights and activations are cast to it around
- * every matmul (projections, attention products, the output head), while layer norms, the attention
- * softmax, residual sums and the log-softmax over the vocabulary run in fp32, as PyTorch's autocast does.
+ * The number type a {@link DjlPolicy}'s forward computes in. Parameters (the master weights) stay
+ * fp32 whatever the setting. With fp16 the forward runs on fp16 copies of them ({@link ComputeWeights})
+ * and stays in fp16 throughout, as apex's "O2" mode did: embeddings, residual stream, layer norms
+ * (statistics accumulated in fp32 by the engine), attention with an fp16 mask, softmax, GELU and the
+ * logits; only the log-softmax over the vocabulary produces fp32 log-probabilities. There is no cast
+ * inside the graph: DJL's casts record no gradient, so the copies are the graph's leaves and the
+ * trainer moves their gradients onto the masters.
  */
 public enum ComputePrecision {
     FP32(DataType.FLOAT32),

@@ -44,17 +44,25 @@ import java.util.Random;
  * restores the forward as it was before (nothing released, log-softmax kept, fp32 only) for the
  * learner benchmark's side-by-side figures.
  *
- * <p>Precision: see {@link ComputePrecision}; parameters and their gradients are always fp32.
+ * <p>Precision: see {@link ComputePrecision}. Parameters (the master weights) are always fp32. With
+ * fp16 the forward runs entirely in fp16 on {@link ComputeWeights}, fp16 copies of the masters: a
+ * forward outside training makes its own copies and frees them when it returns; training opens
+ * trainable copies with {@link #openComputeWeights(boolean)}, whose gradients the trainer moves onto
+ * the masters.
  */
 public final class DjlPolicy implements AutoCloseable {
     public static final float LN_EPS = ModelSpec.LN_EPS;
     public static final float MASK_VALUE = ModelSpec.MASK_VALUE;
+
+    /** The lowest finite fp16 value: the causal mask in fp16 (−10⁹ would round to −∞). */
+    static final float FP16_MASK_VALUE = -65504f;
 
     private final ModelSpec spec;
     private final NDManager manager;
     private final PolicyBlock block;
     private ComputePrecision precision = ComputePrecision.FP32;
     private boolean legacy;
+    private ComputeWeights computeWeights;
 
     /** Builds the model with GPT-2 initialisation drawn from {@code seed} (engine-independent). */
     public DjlPolicy(ModelSpec spec, NDManager manager, long seed) {
@@ -98,12 +106,42 @@ public final class DjlPolicy implements AutoCloseable {
         if (p.reduced() && legacy) {
             throw new IllegalArgumentException("the legacy forward runs in fp32 only, not " + p);
         }
+        if (computeWeights != null) {
+            throw new IllegalStateException("compute weights are open; close them before changing the precision");
+        }
         this.precision = p;
         return this;
     }
 
     public ComputePrecision computePrecision() {
         return precision;
+    }
+
+    /**
+     * Opens copies of the parameters in the compute type, which every forward uses until they are
+     * closed. With {@code trainable} they are the leaves of a training forward's graph: a backward
+     * pass gives them, not the fp32 masters, gradients (see {@link ComputeWeights}). Updating the
+     * masters does not update open copies: close them first, reopen after.
+     *
+     * @throws IllegalStateException with fp32 compute (the masters themselves are the leaves), or
+     *                               while another set is open
+     */
+    public ComputeWeights openComputeWeights(boolean trainable) {
+        if (!precision.reduced()) {
+            throw new IllegalStateException("fp32 compute runs on the master weights; there is nothing to copy");
+        }
+        if (computeWeights != null) {
+            throw new IllegalStateException("compute weights are already open");
+        }
+        computeWeights = new ComputeWeights(this, block.getParameters(), precision.dataType(), trainable);
+        return computeWeights;
+    }
+
+    /** Called by {@link ComputeWeights#close()}. */
+    void closed(ComputeWeights w) {
+        if (computeWeights == w) {
+            computeWeights = null;
+        }
     }
 
     /**
@@ -283,15 +321,39 @@ public final class DjlPolicy implements AutoCloseable {
         }
 
         private NDArray p(ParameterStore ps, String name, NDArray like, boolean training) {
-            return ps.getValue(params.get(name), like.getDevice(), training);
+            return computeWeights != null ? computeWeights.get(name) : ps.getValue(params.get(name), like.getDevice(), training);
+        }
+
+        /**
+         * {@link #runIn}, on compute weights when the precision is reduced: the open ones, or copies
+         * made for this forward only (inference) and freed when it returns.
+         */
+        NDArray run(ParameterStore ps, NDArray tokens, KvCache past, KvCache present, boolean training) {
+            if (!precision.reduced()) {
+                return runIn(ps, tokens, past, present, training);
+            }
+            if (computeWeights != null) {
+                if (training && !computeWeights.trainable()) {
+                    throw new IllegalStateException("a training forward in " + precision + " needs trainable compute weights");
+                }
+                return runIn(ps, tokens, past, present, training);
+            }
+            if (training) {
+                throw new IllegalStateException("a training forward in " + precision
+                        + " runs on trainable compute weights: open them with openComputeWeights(true)");
+            }
+            try (ComputeWeights temporary = openComputeWeights(false)) {
+                return runIn(ps, tokens, past, present, false);
+            }
         }
 
         /**
          * The forward, releasing each layer's temporaries when the layer ends (see the class
          * comment). Logits come out in the compute type; the KV cache entries are registered like
-         * the result, in the caller's scope.
+         * the result, in the caller's scope. Every array is fp32, or with reduced precision every
+         * floating array is in the compute type (the parameters then being the compute weights).
          */
-        NDArray run(ParameterStore ps, NDArray tokens, KvCache past, KvCache present, boolean training) {
+        NDArray runIn(ParameterStore ps, NDArray tokens, KvCache past, KvCache present, boolean training) {
             NDManager m = tokens.getManager();
             long b = tokens.getShape().get(0), t = tokens.getShape().get(1);
             long pastLen = past == null ? 0 : past.length();
@@ -310,7 +372,9 @@ public final class DjlPolicy implements AutoCloseable {
                 // causal mask (T, P+T): query i sits at absolute position P+i
                 NDArray qpos = m.arange(pastLen, pastLen + t, 1, DataType.INT64).reshape(t, 1);
                 NDArray kpos = m.arange(0, pastLen + t, 1, DataType.INT64).reshape(1, pastLen + t);
-                mask = kpos.gt(qpos).toType(DataType.FLOAT32, false).mul(MASK_VALUE);
+                // every row keeps its diagonal, so no row is all masked, whatever the mask value rounds to
+                mask = ct == DataType.FLOAT32 ? kpos.gt(qpos).toType(DataType.FLOAT32, false).mul(MASK_VALUE)
+                        : kpos.gt(qpos).toType(ct, false).mul(FP16_MASK_VALUE);
                 NDScope.unregister(x, mask);
             }
             float scale = (float) (1.0 / Math.sqrt(d));
@@ -321,7 +385,7 @@ public final class DjlPolicy implements AutoCloseable {
                 NDArray v;
                 try (NDScope scope = new NDScope()) {
                     NDArray a = fusedLayerNorm(x, p(ps, pre + "ln_1.weight", x, training), p(ps, pre + "ln_1.bias", x, training));
-                    NDArray qkv = linear(a, p(ps, pre + "attn.c_attn.weight", x, training), p(ps, pre + "attn.c_attn.bias", x, training), ct);
+                    NDArray qkv = linear(a, p(ps, pre + "attn.c_attn.weight", x, training), p(ps, pre + "attn.c_attn.bias", x, training));
                     NDList parts = qkv.split(3, 2);
                     // scaling q (B,H,T,D) is cheaper than scaling the (B,H,T,T) scores
                     NDArray q = heads(parts.get(0), b, t, h, d).mul(scale);
@@ -331,15 +395,13 @@ public final class DjlPolicy implements AutoCloseable {
                         k = past.keys().get(l).concat(k, 2);
                         v = past.values().get(l).concat(v, 2);
                     }
-                    // scores come out in the compute type; adding the fp32 mask promotes them to fp32 for the softmax
-                    NDArray scores = toCompute(q, ct).matMul(toCompute(k, ct).transpose(0, 1, 3, 2));
-                    NDArray att = toCompute(scores.add(mask).softmax(-1), ct);
-                    NDArray y = att.matMul(toCompute(v, ct)).transpose(0, 2, 1, 3).reshape(b, t, c);
-                    y = linear(y, p(ps, pre + "attn.c_proj.weight", x, training), p(ps, pre + "attn.c_proj.bias", x, training), ct);
+                    NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).add(mask).softmax(-1);
+                    NDArray y = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c);
+                    y = linear(y, p(ps, pre + "attn.c_proj.weight", x, training), p(ps, pre + "attn.c_proj.bias", x, training));
                     NDArray mid = x.add(y);
                     NDArray f = fusedLayerNorm(mid, p(ps, pre + "ln_2.weight", x, training), p(ps, pre + "ln_2.bias", x, training));
-                    f = fastGelu(linear(f, p(ps, pre + "mlp.c_fc.weight", x, training), p(ps, pre + "mlp.c_fc.bias", x, training), ct));
-                    f = linear(f, p(ps, pre + "mlp.c_proj.weight", x, training), p(ps, pre + "mlp.c_proj.bias", x, training), ct);
+                    f = fastGelu(linear(f, p(ps, pre + "mlp.c_fc.weight", x, training), p(ps, pre + "mlp.c_fc.bias", x, training)));
+                    f = linear(f, p(ps, pre + "mlp.c_proj.weight", x, training), p(ps, pre + "mlp.c_proj.bias", x, training));
                     next = mid.add(f);
                     NDScope.unregister(next);
                     if (present != null) {
@@ -359,7 +421,7 @@ public final class DjlPolicy implements AutoCloseable {
             try (NDScope scope = new NDScope()) {
                 NDArray hf = fusedLayerNorm(x, p(ps, "ln_f.weight", x, training), p(ps, "ln_f.bias", x, training));
                 NDArray wte = p(ps, "wte.weight", x, training);
-                logits = toCompute(hf, ct).matMul(toCompute(wte, ct).transpose());
+                logits = hf.matMul(wte.transpose());
                 NDScope.unregister(logits);
             }
             x.close();
@@ -420,25 +482,15 @@ public final class DjlPolicy implements AutoCloseable {
         }
     }
 
-    /**
-     * x @ w + b with the product in {@code ct}; the fp32 bias promotes the sum to fp32 (PyTorch's
-     * type promotion, which keeps the gradient).
-     */
-    private static NDArray linear(NDArray x, NDArray w, NDArray bias, DataType ct) {
-        return toCompute(x, ct).matMul(toCompute(w, ct)).add(bias);
+    /** x @ w + b, all three in one type. */
+    private static NDArray linear(NDArray x, NDArray w, NDArray bias) {
+        return x.matMul(w).add(bias);
     }
 
     /**
-     * {@code a} in type {@code ct}, differentiably. DJL's {@code toType} runs under PyTorch's
-     * no-grad guard, so a cast through it would cut the graph (the weights would get no gradient);
-     * a cumulative product over a new unit axis with an output type is an identity whose backward
-     * casts the gradient back to {@code a}'s type.
+     * The engine's fused layer norm in the input's type (keeps only mean and 1/σ for the backward
+     * pass; in fp16 the engine accumulates the statistics in fp32).
      */
-    private static NDArray toCompute(NDArray a, DataType ct) {
-        return a.getDataType() == ct ? a : a.expandDims(-1).cumProd(-1, ct).squeeze(-1);
-    }
-
-    /** The engine's fused layer norm, in fp32 (keeps only mean and 1/σ for the backward pass). */
     static NDArray fusedLayerNorm(NDArray x, NDArray g, NDArray beta) {
         return LayerNorm.layerNorm(x, new Shape(x.getShape().tail()), g, beta, LN_EPS).singletonOrThrow();
     }
@@ -446,11 +498,21 @@ public final class DjlPolicy implements AutoCloseable {
     /**
      * GPT-2's tanh GELU written as {@code x·σ(2u)}, u = √(2/π)(x + 0.044715x³), which equals
      * {@code 0.5x(1 + tanh u)} exactly and leaves autograd fewer saved tensors (x and σ).
+     *
+     * <p>In fp16, x³ overflows for |x| above about 40 and x² (in the power's backward) above 256,
+     * where ∞·0 would make the gradient NaN; so the cubic sees x clamped to ±{@value #GELU_FP16_CLAMP}.
+     * That changes nothing representable: from |x| = 6 on, |2u| > 25 and σ(2u) rounds to exactly 1
+     * or 0 in fp16 (σ's derivative σ(1−σ) to 0), so the value and the gradient are those of the
+     * unclamped formula.
      */
     static NDArray fastGelu(NDArray x) {
-        NDArray u2 = x.pow(3).mul(0.044715f).add(x).mul((float) (2 * Math.sqrt(2.0 / Math.PI)));
+        NDArray cubicInput = x.getDataType() == DataType.FLOAT16 ? x.clip(-GELU_FP16_CLAMP, GELU_FP16_CLAMP) : x;
+        NDArray u2 = cubicInput.pow(3).mul(0.044715f).add(x).mul((float) (2 * Math.sqrt(2.0 / Math.PI)));
         return x.mul(Activation.sigmoid(u2));
     }
+
+    /** Where the fp16 GELU's cubic term stops growing; see {@link #fastGelu}. */
+    static final float GELU_FP16_CLAMP = 12f;
 
     private static NDArray heads(NDArray x, long b, long t, int h, int d) {
         return x.reshape(b, t, h, d).transpose(0, 2, 1, 3);

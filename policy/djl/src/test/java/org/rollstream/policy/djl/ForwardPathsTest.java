@@ -31,8 +31,34 @@ class ForwardPathsTest {
         return t;
     }
 
-    /** Gradient of the mean token log-prob, flattened in parameter order; gradients are reset afterwards. */
+    /**
+     * Gradient of the mean token log-prob, flattened in parameter order, as fp32; gradients are reset
+     * afterwards. In fp16 it is the gradient of the trainable compute weights (the masters get none).
+     */
     private static float[] gradient(DjlPolicy p, NDManager nd, int[][] tok) {
+        if (p.computePrecision().reduced()) {
+            try (NDManager s = nd.newSubManager(); ComputeWeights cw = p.openComputeWeights(true)) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(p.tokenLogProbs(s.create(tok), true).mean().neg());
+                }
+                java.util.List<float[]> parts = new java.util.ArrayList<>();
+                int n = 0;
+                for (String name : cw.names()) {
+                    NDArray g = cw.gradient(name);
+                    assertEquals(ai.djl.ndarray.types.DataType.FLOAT16, g.getDataType());
+                    float[] f = g.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                    parts.add(f);
+                    n += f.length;
+                }
+                float[] out = new float[n];
+                int at = 0;
+                for (float[] f : parts) {
+                    System.arraycopy(f, 0, out, at, f.length);
+                    at += f.length;
+                }
+                return out;
+            }
+        }
         try (NDManager s = nd.newSubManager()) {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(p.tokenLogProbs(s.create(tok), true).mean().neg());
@@ -122,9 +148,11 @@ class ForwardPathsTest {
     }
 
     /**
-     * fp16 matmuls (11-bit mantissa, relative rounding 2^-11 ≈ 5e-4 per operand) against fp32: the
-     * log-probs (about −3.9 here) of a 2-layer model differ by under 0.01 (a few roundings of
-     * O(1) logits), far less than their spread across tokens, and the gradients point the same way.
+     * The whole forward in fp16 (11-bit mantissa, unit roundoff 2^-11 ≈ 4.9e-4) against fp32: each
+     * logit (O(1) here) passes through a few dozen fp16 roundings of O(1) values (residual stream,
+     * layer norms, products), so its error is some 1e-3, and a log-prob (about −3.9 here) moves by
+     * about that much: under 0.01, far less than the log-probs' spread across tokens. The gradient of
+     * the fp16 compute weights points the way of the fp32 gradient (cosine above 0.999).
      */
     @Test
     void fp16IsCloseToFp32() {
@@ -149,6 +177,71 @@ class ForwardPathsTest {
             double cos = cosine(g32, g16);
             System.out.printf("fp16 vs fp32: gradient cosine = %.5f%n", cos);
             assertTrue(cos > 0.999, "fp16 gradient cosine to fp32 " + cos);
+        }
+    }
+
+    /** In fp16 the masters stay fp32 and get no gradient; a training forward without trainable copies is refused. */
+    @Test
+    void fp16TrainsTheComputeWeightsNotTheMasters() {
+        try (NDManager nd = NDManager.newBaseManager()) {
+            DjlPolicy p = new DjlPolicy(SPEC, nd, 3).computePrecision(ComputePrecision.FP16);
+            int[][] tok = tokens(4, 2, 12);
+            try (NDManager s = nd.newSubManager()) {
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                        () -> p.tokenLogProbs(s.create(tok), true));
+                NDArray lp = p.tokenLogProbs(s.create(tok));
+                assertEquals(ai.djl.ndarray.types.DataType.FLOAT32, lp.getDataType(), "log-probs come out in fp32");
+                try (ComputeWeights cw = p.openComputeWeights(true)) {
+                    assertEquals(ai.djl.ndarray.types.DataType.FLOAT16, cw.get("wte.weight").getDataType());
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> p.openComputeWeights(false));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(p.tokenLogProbs(s.create(tok), true).mean().neg());
+                    }
+                    double g = cw.gradient("wte.weight").abs().sum().toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                            .getFloat();
+                    assertTrue(g > 0, "the fp16 copy of wte got a gradient");
+                }
+                for (Pair<String, Parameter> e : p.block().getParameters()) {
+                    NDArray w = e.getValue().getArray();
+                    assertEquals(ai.djl.ndarray.types.DataType.FLOAT32, w.getDataType(), e.getKey());
+                    float sum = w.getGradient().abs().sum().getFloat();
+                    assertEquals(0f, sum, e.getKey() + ": the master got a gradient through the fp16 forward");
+                }
+            }
+        }
+    }
+
+    /**
+     * GELU on fp16 activations far outside the usual range: x³ would overflow fp16 at |x| > 40 and
+     * its gradient at |x| > 256; values and gradients stay finite and equal GELU's (x for large
+     * positive x, 0 for large negative x; derivative 1 and 0).
+     */
+    @Test
+    void fp16GeluSurvivesLargeActivations() {
+        try (NDManager nd = NDManager.newBaseManager()) {
+            float[] xs = {-60000f, -1000f, -300f, -50f, -3f, -0.5f, 0f, 0.5f, 3f, 50f, 300f, 1000f, 60000f};
+            NDArray x16 = nd.create(xs).toType(ai.djl.ndarray.types.DataType.FLOAT16, false);
+            x16.setRequiresGradient(true);
+            NDArray x32 = nd.create(xs);
+            x32.setRequiresGradient(true);
+            float[] y16;
+            float[] y32;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray a = DjlPolicy.fastGelu(x16);
+                NDArray b = DjlPolicy.fastGelu(x32);
+                y16 = a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                y32 = b.toFloatArray();
+                gc.backward(a.sum());
+                gc.backward(b.sum());
+            }
+            float[] g16 = x16.getGradient().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            float[] g32 = x32.getGradient().toFloatArray();
+            for (int i = 0; i < xs.length; i++) {
+                assertTrue(Float.isFinite(y16[i]) && Float.isFinite(g16[i]), "x=" + xs[i] + ": gelu " + y16[i] + ", grad " + g16[i]);
+                // fp16 rounding of the result (relative 2^-11) and of the small values' arithmetic
+                assertEquals(y32[i], y16[i], 2e-3 * Math.max(1, Math.abs(y32[i])), "gelu(" + xs[i] + ")");
+                assertEquals(g32[i], g16[i], 5e-3, "gelu'(" + xs[i] + ")");
+            }
         }
     }
 
