@@ -186,11 +186,6 @@ public final class LearnerService implements AutoCloseable {
         if (heldOut.isEmpty()) {
             throw new IllegalStateException("dataset " + dataset.name() + " has no held-out problems to evaluate on");
         }
-        if (config.compute().precision().reduced() && config.compute().device().isCuda()) {
-            // measured on an H200: ~49 s a step against ~0.6 s in fp32 (learner/README.md, "On the H200")
-            LOG.warn("--learner-precision {} on {} is known to be very slow with this DJL build (about 80x fp32 on an H200); "
-                    + "use fp32 on CUDA", config.compute().precision(), config.compute().device());
-        }
         try (NDManager nd = NDManager.newBaseManager(config.compute().device().resolve());
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("learner-" + config.runId()))) {
             Session session = new Session(nd, consumer, heldOut);

@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
+import org.rollstream.learner.optim.Gradients;
 import org.rollstream.learner.optim.LossScale;
+import org.rollstream.learner.optim.PolicyGradients;
 import org.rollstream.policy.djl.DjlPolicy;
 
 /**
@@ -33,8 +35,12 @@ import org.rollstream.policy.djl.DjlPolicy;
  * normalised by the whole mini-batch's totals ({@link GrpoLoss.Normaliser}), so the accumulated
  * gradient is the mini-batch's gradient, for either aggregation. π_prox and π_ref are computed per
  * micro-batch too, outside any gradient collector (DJL's PyTorch engine records no graph there).
- * The default (0) is one micro-batch per mini-batch. With fp16 compute a {@link LossScale} keeps
- * small gradients from flushing to zero.
+ * The default (0) is one micro-batch per mini-batch.
+ *
+ * <p>Precision: with fp16 compute the forwards run on fp16 copies of the fp32 master weights, and
+ * {@link PolicyGradients} moves each micro-batch's fp16 gradients into fp32 sums that clipping and
+ * AdamW then apply to the masters; a {@link LossScale} keeps small gradients from flushing to zero
+ * in fp16, and an update whose scaled gradient overflowed is skipped and halves the scale.
  *
  * <p>An update whose loss or gradient is not finite is not applied (its gradients are zeroed) and
  * is counted in {@link #skippedSteps()}; the step goes on with the next mini-batch. The trainer
@@ -261,37 +267,42 @@ public final class GrpoTrainer {
         double ratioMin = Double.POSITIVE_INFINITY;
         double ratioMax = Double.NEGATIVE_INFINITY;
         float scale = (float) lossScale.factor();
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            for (Micro m : mb.micros) {
-                try (NDScope scope = new NDScope()) {
-                    NDArray logp = policy.tokenLogProbs(m.batch.tokens(), true);
-                    NDArray ref = m.ref == null ? logp.stopGradient() : m.ref;
-                    GrpoLoss.Result r = GrpoLoss.compute(logp, m.prox, ref, m.batch.behaviourLogProbs(), m.batch.mask(),
-                            m.batch.advantages(), config, mb.whole);
-                    gc.backward(scale == 1f ? r.loss() : r.loss().mul(scale));
-                    int n = m.batch.completionTokens();
-                    loss += r.loss().getFloat();
-                    klSum += (double) r.klMean().getFloat() * n;
-                    clipSum += (double) r.clipFraction().getFloat() * n;
-                    tokens += n;
-                    if (n > 0) {
-                        ratioMin = Math.min(ratioMin, r.ratioMin().getFloat());
-                        ratioMax = Math.max(ratioMax, r.ratioMax().getFloat());
+        double norm;
+        boolean applied;
+        try (PolicyGradients grads = PolicyGradients.open(policy)) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                for (Micro m : mb.micros) {
+                    try (NDScope scope = new NDScope()) {
+                        NDArray logp = policy.tokenLogProbs(m.batch.tokens(), true);
+                        NDArray ref = m.ref == null ? logp.stopGradient() : m.ref;
+                        GrpoLoss.Result r = GrpoLoss.compute(logp, m.prox, ref, m.batch.behaviourLogProbs(), m.batch.mask(),
+                                m.batch.advantages(), config, mb.whole);
+                        gc.backward(scale == 1f ? r.loss() : r.loss().mul(scale));
+                        grads.collect();
+                        int n = m.batch.completionTokens();
+                        loss += r.loss().getFloat();
+                        klSum += (double) r.klMean().getFloat() * n;
+                        clipSum += (double) r.clipFraction().getFloat() * n;
+                        tokens += n;
+                        if (n > 0) {
+                            ratioMin = Math.min(ratioMin, r.ratioMin().getFloat());
+                            ratioMax = Math.max(ratioMax, r.ratioMax().getFloat());
+                        }
                     }
                 }
             }
-        }
-        if (scale != 1f) {
-            GradientClipping.scale(policy.block().getParameters(), 1.0 / scale);
-        }
-        double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), config.maxGradNorm());
-        boolean applied = Double.isFinite(norm) && Double.isFinite(loss);
-        lossScale.update(Double.isFinite(norm));
-        if (applied) {
-            optimizer.step(policy.block().getParameters(), config.learningRate());
-        } else { // one poisoned update must not turn every weight into NaN
-            GradientClipping.zero(policy.block().getParameters());
-            skippedSteps++;
+            Gradients g = grads.gradients();
+            if (scale != 1f) {
+                GradientClipping.scale(g, 1.0 / scale);
+            }
+            norm = GradientClipping.clipByGlobalNorm(g, config.maxGradNorm());
+            applied = Double.isFinite(norm) && Double.isFinite(loss);
+            lossScale.update(Double.isFinite(norm));
+            if (applied) {
+                optimizer.step(g, config.learningRate());
+            } else { // one poisoned update must not turn every weight into NaN: its gradients are dropped on close
+                skippedSteps++;
+            }
         }
         if (tokens == 0) {
             ratioMin = 1;

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,7 +13,8 @@ import java.util.Map;
  * optimizer because a checkpoint must carry the moment estimates, which DJL keeps private.
  *
  * <p>Call {@link #step} after the backward pass, outside the gradient collector; it updates the
- * weights in place and clears their gradients.
+ * weights in place. The gradients are the parameters' own, or explicit fp32 arrays ({@link Gradients},
+ * fp16 compute: the masters' gradients gathered from their fp16 copies).
  */
 public final class AdamW {
     private final NDManager manager;
@@ -38,21 +38,29 @@ public final class AdamW {
         return new AdamW(manager, 0.9, 0.999, 1e-8, weightDecay);
     }
 
-    /** One update of every parameter that has a gradient, with learning rate {@code lr}. */
+    /** One update of every parameter that has a gradient, with learning rate {@code lr}; then clears the gradients. */
     public void step(PairList<String, Parameter> parameters, double lr) {
+        try (Gradients g = Gradients.ofParameters(parameters)) {
+            step(g, lr);
+        }
+        GradientClipping.zero(parameters);
+    }
+
+    /**
+     * One update of every weight in {@code gradients} from its gradient there, with learning rate
+     * {@code lr}. The gradients are read, not cleared: their owner does that.
+     */
+    public void step(Gradients gradients, double lr) {
         steps++;
         double correction1 = 1 - Math.pow(beta1, steps);
         double correction2 = 1 - Math.pow(beta2, steps);
-        for (Pair<String, Parameter> p : parameters) {
-            NDArray w = p.getValue().getArray();
-            if (!w.hasGradient()) {
-                continue;
-            }
-            NDArray m = firstMoment.computeIfAbsent(p.getKey(), k -> persistent(w));
-            NDArray v = secondMoment.computeIfAbsent(p.getKey(), k -> persistent(w));
+        for (Gradients.Entry e : gradients.entries()) {
+            NDArray w = e.weight();
+            NDArray m = firstMoment.computeIfAbsent(e.name(), k -> persistent(w));
+            NDArray v = secondMoment.computeIfAbsent(e.name(), k -> persistent(w));
             // temporaries die with the scope; weights and moments are updated in place
             try (NDScope scope = new NDScope()) {
-                NDArray g = w.getGradient();
+                NDArray g = e.gradient();
                 m.muli(beta1).addi(g.mul(1 - beta1));
                 v.muli(beta2).addi(g.square().muli(1 - beta2));
                 if (weightDecay > 0) {
@@ -61,7 +69,6 @@ public final class AdamW {
                 w.subi(m.div(correction1).divi(v.div(correction2).sqrt().addi(eps)).muli(lr));
             }
         }
-        GradientClipping.zero(parameters);
     }
 
     /** A zero moment that outlives any {@link NDScope} the caller's step runs in. */

@@ -31,39 +31,45 @@ public final class GradientClipping {
 
     /** Multiplies every gradient by {@code factor} in place (undoing a loss scale). */
     public static void scale(PairList<String, Parameter> parameters, double factor) {
-        for (Pair<String, Parameter> p : parameters) {
-            NDArray w = p.getValue().getArray();
-            if (w.hasGradient()) {
-                try (NDArray g = w.getGradient()) {
-                    g.muli((float) factor);
-                }
-            }
+        try (Gradients g = Gradients.ofParameters(parameters)) {
+            scale(g, factor);
+        }
+    }
+
+    /** Multiplies every gradient by {@code factor} in place (undoing a loss scale). */
+    public static void scale(Gradients gradients, double factor) {
+        for (Gradients.Entry e : gradients.entries()) {
+            e.gradient().muli((float) factor);
         }
     }
 
     /** Scales all gradients so their joint L2 norm is at most {@code maxNorm}; returns the norm before clipping. */
     public static double clipByGlobalNorm(PairList<String, Parameter> parameters, double maxNorm) {
-        double sumSquares = 0;
+        try (Gradients g = Gradients.ofParameters(parameters)) {
+            return clipByGlobalNorm(g, maxNorm);
+        }
+    }
+
+    /**
+     * Scales all gradients so their joint L2 norm is at most {@code maxNorm} (0: no clipping);
+     * returns the norm before clipping, not finite when any gradient is not.
+     */
+    public static double clipByGlobalNorm(Gradients gradients, double maxNorm) {
+        double sumSquares;
         try (NDScope scope = new NDScope()) {
             // summed on the device, read once: one host synchronisation per update, not one per parameter
             NDArray total = null;
-            for (Pair<String, Parameter> p : parameters) {
-                NDArray w = p.getValue().getArray();
-                if (w.hasGradient()) {
-                    NDArray s = w.getGradient().square().sum();
-                    total = total == null ? s : total.add(s);
-                }
+            for (Gradients.Entry e : gradients.entries()) {
+                NDArray s = e.gradient().square().sum();
+                total = total == null ? s : total.add(s);
             }
             sumSquares = total == null ? 0 : total.getFloat();
         }
         double norm = Math.sqrt(sumSquares);
         if (maxNorm > 0 && norm > maxNorm && Double.isFinite(norm)) {
             float scale = (float) (maxNorm / (norm + 1e-6));
-            for (Pair<String, Parameter> p : parameters) {
-                NDArray w = p.getValue().getArray();
-                if (w.hasGradient()) {
-                    w.getGradient().muli(scale);
-                }
+            for (Gradients.Entry e : gradients.entries()) {
+                e.gradient().muli(scale);
             }
         }
         return norm;

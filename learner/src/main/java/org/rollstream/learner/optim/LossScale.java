@@ -28,7 +28,16 @@ public final class LossScale {
 
     /** Starts at 2¹⁶ (as PyTorch's GradScaler), doubles after 200 finite updates in a row. */
     public static LossScale dynamic() {
-        return new LossScale(true, 1 << 16, 200);
+        return dynamic(1 << 16, 200);
+    }
+
+    /** Starts at {@code initial} (1 to 2²⁴), doubles after {@code growthInterval} finite updates in a row. */
+    public static LossScale dynamic(double initial, int growthInterval) {
+        if (!(initial >= 1 && initial <= MAX) || growthInterval < 1) {
+            throw new IllegalArgumentException("loss scale must start in [1, 2^24] and grow after at least 1 update, got "
+                    + initial + " and " + growthInterval);
+        }
+        return new LossScale(true, initial, growthInterval);
     }
 
     public double factor() {

@@ -10,7 +10,9 @@ import ai.djl.training.GradientCollector;
 import java.util.List;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.optim.GradientClipping;
+import org.rollstream.learner.optim.Gradients;
 import org.rollstream.learner.optim.LossScale;
+import org.rollstream.learner.optim.PolicyGradients;
 import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.PromptTokens;
 import org.rollstream.policy.Tokenizer;
@@ -22,8 +24,10 @@ import org.rollstream.policy.Tokenizer;
  *
  * <p>With {@link #microBatchSize(int)} a step runs its batch in slices of at most that many
  * examples, gradients accumulating; each slice's token-loss sum is divided by the whole batch's
- * token count, so the step's gradient equals the one-pass gradient. With fp16 compute a
- * {@link LossScale} keeps small gradients from flushing to zero.
+ * token count, so the step's gradient equals the one-pass gradient. With fp16 compute the forward
+ * runs on fp16 copies of the fp32 masters and {@link PolicyGradients} brings their gradients back
+ * to fp32; a {@link LossScale} keeps small gradients from flushing to zero, and a step whose scaled
+ * gradient overflowed is skipped and halves the scale.
  */
 public final class SftTrainer {
     private final DjlPolicy policy;
@@ -96,7 +100,7 @@ public final class SftTrainer {
         int rowsTotal = batch.size();
         int slice = microBatchSize == 0 ? rowsTotal : Math.min(microBatchSize, rowsTotal);
         float scale = (float) lossScale.factor();
-        try (NDScope scope = new NDScope()) {
+        try (NDScope scope = new NDScope(); PolicyGradients grads = PolicyGradients.open(policy)) {
             NDArray tok = nd.create(tokens, new Shape(batch.size(), longest));
             NDArray m = nd.create(mask, new Shape(batch.size(), longest));
             double loss = 0;
@@ -104,6 +108,7 @@ public final class SftTrainer {
                 if (slice == rowsTotal) {
                     NDArray l = policy.sftLoss(tok, m);
                     gc.backward(scale == 1f ? l : l.mul(scale));
+                    grads.collect();
                     loss = l.getFloat();
                 } else {
                     float targets = Math.max(1f, m.get(new NDIndex(":, 1:")).sum().getFloat());
@@ -113,22 +118,23 @@ public final class SftTrainer {
                             NDArray mm = m.get(part).get(new NDIndex(":, 1:"));
                             NDArray l = policy.tokenLogProbs(tok.get(part), true).mul(mm).sum().neg().div(targets);
                             gc.backward(scale == 1f ? l : l.mul(scale));
+                            grads.collect();
                             loss += l.getFloat();
                         }
                     }
                 }
             }
+            Gradients g = grads.gradients();
             if (scale != 1f) {
-                GradientClipping.scale(policy.block().getParameters(), 1.0 / scale);
+                GradientClipping.scale(g, 1.0 / scale);
             }
-            double norm = GradientClipping.clipByGlobalNorm(policy.block().getParameters(), maxGradNorm);
+            double norm = GradientClipping.clipByGlobalNorm(g, maxGradNorm);
             lossScale.update(Double.isFinite(norm));
             if (!Double.isFinite(norm) || !Double.isFinite(loss)) {
-                GradientClipping.zero(policy.block().getParameters());
-                skippedSteps++;
+                skippedSteps++; // its gradients are dropped when grads closes
                 return loss;
             }
-            optimizer.step(policy.block().getParameters(), learningRate);
+            optimizer.step(g, learningRate);
             return loss;
         }
     }
