@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "learner", mixinStandardHelpOptions = true,
         description = {"GRPO learner step time, tokens/s and peak memory on random sequences of a fixed shape: policy and",
                 "reference model, clipping, importance weight, KL, gradient clipping, AdamW; median and min of --steps",
-                "after --warmup. --before (or --compare) also runs the forward as it was before the memory work."})
+                "after --warmup. --before (or --compare) also runs the forward as it was before the memory work; --vs-fp32 runs",
+                "--precision fp16 and then fp32."})
 final class LearnerBench implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "tiny", description = "Model preset (any ModelSpec preset) (default: ${DEFAULT-VALUE}).")
     String preset;
@@ -55,6 +56,9 @@ final class LearnerBench implements Callable<Integer> {
             + "memory of the second path is best measured in its own process: use --before there).")
     boolean compare;
 
+    @Option(names = "--vs-fp32", description = "With --precision fp16: also run the same path in fp32 and print the ratios.")
+    boolean vsFp32;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the weights and tokens (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -80,6 +84,9 @@ final class LearnerBench implements Callable<Integer> {
         if (p.unsupportedReason() != null) {
             throw new UsageException("--precision " + p + ": " + p.unsupportedReason());
         }
+        if (vsFp32 && (!p.reduced() || before || compare)) {
+            throw new UsageException("--vs-fp32 compares --precision fp16 with fp32; it goes without --before and --compare");
+        }
         ai.djl.Device d = UsageException.config(() -> {
             try {
                 return LearnerDevice.parse(device).resolve();
@@ -99,6 +106,11 @@ final class LearnerBench implements Callable<Integer> {
         }
         if (before || compare) {
             results.add(LearnerBenchmark.run(setup, true, System.out));
+        }
+        if (vsFp32) {
+            LearnerBenchmark.Setup fp32 = new LearnerBenchmark.Setup(spec, batch, seq, groupSize, prompt, d,
+                    ComputePrecision.FP32, microBatchSize, steps, warmup, seed);
+            results.add(LearnerBenchmark.run(fp32, false, "fp32", System.out));
         }
         LearnerBenchmark.print(setup, results, System.out);
         return results.stream().allMatch(r -> r.failure() == null) ? 0 : 1;

@@ -37,6 +37,9 @@ import org.rollstream.policy.djl.DjlPolicy;
  * reserved memory plus the context, not {@code max_memory_allocated}; DJL exposes no allocator
  * statistics). The "before" path is the forward as it was before the memory work
  * ({@link DjlPolicy#legacyForward(boolean)}: nothing released early, fp32, one pass per mini-batch).
+ *
+ * <p>With fp16 the trainer runs as the learner does: forwards on fp16 copies of the fp32 master
+ * weights, their gradients moved into fp32 for clipping and AdamW, dynamic loss scale (2¹⁶ start).
  */
 public final class LearnerBenchmark {
     private LearnerBenchmark() {
@@ -97,9 +100,17 @@ public final class LearnerBenchmark {
         return out;
     }
 
-    /** Runs one path; {@code before} selects the pre-memory-work forward. Never throws for out-of-memory: reports it. */
+    /**
+     * Runs one path; {@code before} selects the pre-memory-work forward. The path is named
+     * {@code before}, {@code after} (fp32) or after its precision ({@code fp16}). Never throws for
+     * out-of-memory: reports it.
+     */
     public static Result run(Setup s, boolean before, PrintStream out) {
-        String path = before ? "before" : "after";
+        return run(s, before, before ? "before" : s.precision().reduced() ? s.precision().toString() : "after", out);
+    }
+
+    /** As {@link #run(Setup, boolean, PrintStream)}, naming the path {@code path}. */
+    public static Result run(Setup s, boolean before, String path, PrintStream out) {
         releaseCachedDeviceMemory(s.device());
         MemoryWatcher watcher = new MemoryWatcher(s.device());
         List<Double> times = new ArrayList<>();
@@ -159,7 +170,8 @@ public final class LearnerBenchmark {
         if (results.size() == 2 && results.get(0).failure() == null && results.get(1).failure() == null) {
             Result after = results.get(0);
             Result before = results.get(1);
-            out.printf("before/after: step time %.2f×, peak %.2f×, growth %.2f×%n", before.median() / after.median(),
+            out.printf("%s/%s: step time %.2f×, peak %.2f×, growth %.2f×%n", before.path(), after.path(),
+                    before.median() / after.median(),
                     (double) before.peakBytes() / after.peakBytes(),
                     (double) (before.peakBytes() - before.startBytes()) / Math.max(1, after.peakBytes() - after.startBytes()));
         }

@@ -180,6 +180,27 @@ class ForwardPathsTest {
         }
     }
 
+    /**
+     * The KV-cache path in fp16 (cached keys and values in fp16, copies made per call) matches the
+     * full fp16 forward to fp16 rounding of logits of size O(1): 1e-2.
+     */
+    @Test
+    void fp16CachedDecodingMatchesTheFullForward() {
+        try (NDManager nd = NDManager.newBaseManager()) {
+            DjlPolicy p = new DjlPolicy(SPEC, nd, 5).computePrecision(ComputePrecision.FP16);
+            NDArray all = nd.create(tokens(2, 2, 10));
+            NDArray full = p.logits(all);
+            DjlPolicy.KvCache c1 = new DjlPolicy.KvCache(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+            NDArray first = p.forwardWithCache(all.get(":, 0:6"), null, c1);
+            assertEquals(ai.djl.ndarray.types.DataType.FLOAT16, c1.keys().get(0).getDataType());
+            DjlPolicy.KvCache c2 = new DjlPolicy.KvCache(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+            NDArray rest = p.forwardWithCache(all.get(":, 6:"), c1, c2);
+            assertEquals(ai.djl.ndarray.types.DataType.FLOAT32, rest.getDataType());
+            double diff = maxAbsDiff(first.concat(rest, 1).toFloatArray(), full.toFloatArray());
+            assertTrue(diff < 1e-2, "cached fp16 logits differ by " + diff);
+        }
+    }
+
     /** In fp16 the masters stay fp32 and get no gradient; a training forward without trainable copies is refused. */
     @Test
     void fp16TrainsTheComputeWeightsNotTheMasters() {
