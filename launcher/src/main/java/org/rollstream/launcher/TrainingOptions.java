@@ -109,7 +109,7 @@ final class TrainingOptions {
     @Option(names = "--learner-device", defaultValue = "cpu", description = "Where the learner's policy, reference model and optimizer state live: cpu or cuda:N; CUDA needs the learner's CUDA build (default: ${DEFAULT-VALUE}).")
     String learnerDevice;
 
-    @Option(names = "--learner-precision", defaultValue = "fp32", description = "Learner matmul precision: fp32 or fp16 (fp32 master weights and optimizer state, dynamic loss scaling); bf16 is refused, DJL's PyTorch JNI has no bfloat16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--learner-precision", defaultValue = "fp32", description = "Learner compute precision: fp32 or fp16 (forward in fp16 on copies of the fp32 master weights; fp32 gradients and optimizer state, dynamic loss scaling); bf16 is refused, DJL's PyTorch JNI has no bfloat16 (default: ${DEFAULT-VALUE}).")
     String learnerPrecision;
 
     @Option(names = "--micro-batch-size", defaultValue = "0", description = "Sequences per learner forward/backward pass (cold-start examples too), gradients accumulated to the mini-batch's; 0 = the whole mini-batch in one pass (default: ${DEFAULT-VALUE}).")
