@@ -23,7 +23,7 @@ public enum ComputePrecision {
         this.dataType = dataType;
     }
 
-    /** The DJL type matmuls run in. */
+    /** The DJL type forwards compute in. */
     public DataType dataType() {
         return dataType;
     }

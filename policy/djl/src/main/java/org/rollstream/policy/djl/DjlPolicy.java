@@ -92,7 +92,7 @@ public final class DjlPolicy implements AutoCloseable {
     }
 
     /**
-     * The type matmuls run in from now on (default fp32); returns this.
+     * The type forwards compute in from now on (default fp32); returns this.
      *
      * @throws IllegalArgumentException for a precision DJL cannot run (see {@link ComputePrecision#unsupportedReason()})
      */
