@@ -102,16 +102,8 @@ public final class SafetensorsFile {
         out.putLong(provisional.length).position(dataStart);
         for (Weights.Tensor t : weights.tensors().values()) {
             float[] d = t.data();
-            if (fp16) { // converted a block at a time into a short[], then copied in bulk
-                java.nio.ShortBuffer sb = out.slice().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-                short[] block = new short[Math.max(1, Math.min(d.length, 1 << 15))];
-                for (int i = 0; i < d.length; i += block.length) {
-                    int len = Math.min(block.length, d.length - i);
-                    for (int k = 0; k < len; k++) {
-                        block[k] = Half.fromFloat(d[i + k]);
-                    }
-                    sb.put(block, 0, len);
-                }
+            if (fp16) {
+                Half.fromFloats(d, out, out.position());
                 out.position(out.position() + 2 * d.length);
             } else {
                 out.asFloatBuffer().put(d);

@@ -68,7 +68,7 @@ public final class OrtPolicy implements AutoCloseable {
     public static OrtPolicy create(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
         OrtPolicy p = new OrtPolicy(spec, weights, device, fp16, threads);
         try {
-            p.session(OnnxPolicyExporter.Variant.STEP); // fail fast (e.g. CUDA missing)
+            p.prepareStep(); // fail fast (e.g. CUDA missing)
         } catch (RuntimeException e) {
             p.close();
             throw e;
@@ -84,6 +84,15 @@ public final class OrtPolicy implements AutoCloseable {
      */
     public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
         return new OrtPolicy(spec, weights, device, fp16, threads);
+    }
+
+    /**
+     * Builds the session of the host loop's STEP graph now, not on first use.
+     *
+     * @throws IllegalStateException ONNX Runtime refused the session, or the policy is closed
+     */
+    public void prepareStep() {
+        session(OnnxPolicyExporter.Variant.STEP);
     }
 
     public ModelSpec spec() {
@@ -108,10 +117,9 @@ public final class OrtPolicy implements AutoCloseable {
             fb.put(t.data()).rewind();
             return OnnxTensor.createTensor(env, fb, t.shape());
         }
-        ShortBuffer sb = ByteBuffer.allocateDirect(t.data().length * 2).order(ByteOrder.nativeOrder()).asShortBuffer();
-        for (float v : t.data()) sb.put(Half.fromFloat(v));
-        sb.rewind();
-        return OnnxTensor.createTensor(env, sb, t.shape(), OnnxJavaType.FLOAT16);
+        ByteBuffer bb = ByteBuffer.allocateDirect(t.data().length * 2).order(ByteOrder.nativeOrder());
+        Half.fromFloats(t.data(), bb, 0);
+        return OnnxTensor.createTensor(env, bb.asShortBuffer(), t.shape(), OnnxJavaType.FLOAT16);
     }
 
     /** @throws IllegalStateException once closed: the weight tensors a new session would use are freed */
