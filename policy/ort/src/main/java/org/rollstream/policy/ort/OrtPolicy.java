@@ -129,7 +129,7 @@ public final class OrtPolicy implements AutoCloseable {
         if (s != null) return s;
         byte[] graph = GRAPHS.computeIfAbsent(spec.toJson() + "|" + variant + "|" + fp16, k -> OnnxPolicyExporter.export(spec, variant, fp16));
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            opts.setOptimizationLevel(optLevel());
             String profile = System.getProperty("rollstream.ortProfile"); // file prefix: ORT's per-node profile, for benchmarks
             if (profile != null) opts.enableProfiling(profile + "-" + variant);
             if (threads > 0) opts.setIntraOpNumThreads(threads);
@@ -141,6 +141,23 @@ public final class OrtPolicy implements AutoCloseable {
         }
         sessions.put(variant, s);
         return s;
+    }
+
+    /**
+     * ORT's graph optimisation level: {@code ALL_OPT} unless the system property
+     * {@code rollstream.ortOptLevel} ({@code all}, {@code extended}, {@code basic}, {@code none}) says
+     * otherwise, for benchmarks weighing a session's build time (paid at every weight hand-over)
+     * against its speed.
+     */
+    static OrtSession.SessionOptions.OptLevel optLevel() {
+        String v = System.getProperty("rollstream.ortOptLevel", "all");
+        return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+            case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            default -> throw new IllegalArgumentException("rollstream.ortOptLevel must be all, extended, basic or none, got '" + v + "'");
+        };
     }
 
     /**
