@@ -86,9 +86,19 @@ public final class SafetensorsFile {
      * send weights elsewhere than a file); at most 2 GiB.
      */
     public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16) {
+        return toBytes(weights, metadata, fp16, true);
+    }
+
+    /**
+     * As {@link #toBytes(Weights, Map, boolean)}; without {@code recordDataSha} the header carries no
+     * checksum of the data, which saves a pass over it. For bytes whose whole sha-256 travels with
+     * them (an announced policy version is checked whole against its announcement); a file that
+     * must vouch for itself on disk keeps it.
+     */
+    public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16, boolean recordDataSha) {
         // the header records the data's sha-256, which is only known after the data: write the data
         // once behind a header with a stand-in checksum of the same length, then the real header
-        byte[] provisional = paddedHeader(weights, metadata, fp16, "0".repeat(64));
+        byte[] provisional = paddedHeader(weights, metadata, fp16, recordDataSha ? "0".repeat(64) : null);
         long dataLen = 0;
         for (Weights.Tensor t : weights.tensors().values()) {
             dataLen += (long) t.data().length * (fp16 ? 2 : 4);
@@ -111,6 +121,10 @@ public final class SafetensorsFile {
             }
         }
         byte[] bytes = out.array();
+        if (!recordDataSha) {
+            System.arraycopy(provisional, 0, bytes, 8, provisional.length);
+            return bytes;
+        }
         MessageDigest dataSha = sha();
         dataSha.update(bytes, dataStart, (int) dataLen);
         byte[] header = paddedHeader(weights, metadata, fp16, HexFormat.of().formatHex(dataSha.digest()));
@@ -136,7 +150,9 @@ public final class SafetensorsFile {
             offset += n;
         }
         Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
-        meta.put(META_DATA_SHA, dataSha256);
+        if (dataSha256 != null) {
+            meta.put(META_DATA_SHA, dataSha256);
+        }
         ObjectNode m = JSON.createObjectNode();
         meta.forEach(m::put);
         // __metadata__ first, as the Python writer does
