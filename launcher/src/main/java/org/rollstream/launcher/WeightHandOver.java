@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ort.Device;
+import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.ort.InGraphSampler;
 import org.rollstream.policy.ort.OrtPolicy;
@@ -77,18 +78,21 @@ final class WeightHandOver {
                         go.await();
                         WeightStore.Fetched f = reader.fetch(location, sha);
                         long a = System.nanoTime();
-                        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(f.bytes(), location, spec);
+                        // as PolicyLoader: a float16 session takes float16 bytes as they are
+                        HalfWeights halves = fp16Session ? SafetensorsFile.halvesOfVerifiedBytes(f.bytes(), location, spec) : null;
+                        Weights floats = halves == null ? SafetensorsFile.fromVerifiedBytes(f.bytes(), location, spec).weights() : null;
                         long b = System.nanoTime();
                         long d;
                         long e;
                         if (device.isCuda()) {
-                            try (OrtPolicy p = OrtPolicy.createWithoutSessions(spec, c.weights(), device, fp16Session, 0)) {
+                            try (OrtPolicy p = halves != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0)
+                                    : OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0)) {
                                 d = System.nanoTime();
                                 new InGraphSampler(p).prepare(1f, 1f, 0);
                                 e = System.nanoTime();
                             }
                         } else {
-                            try (OrtPolicy p = OrtPolicy.createWithoutSessions(spec, c.weights(), device, false, 0)) {
+                            try (OrtPolicy p = OrtPolicy.createWithoutSessions(spec, floats, device, false, 0)) {
                                 d = System.nanoTime();
                                 p.prepareStep();
                                 e = System.nanoTime();
