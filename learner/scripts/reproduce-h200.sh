@@ -17,9 +17,10 @@
 #              12 layers, 64 x 320, vocab 98 and 50,257, fp32, bf16 and fp16 autocast
 #   cuda-test  CudaTest (a GRPO step on cuda:0 through DJL, ORT CUDA logits vs DJL)
 #   bench      rollstream bench learner, the same shapes, fp32 and fp16 (DJL has no bf16),
-#              nvidia-smi sampled
+#              nvidia-smi sampled; VOCABS [98 50257] and PRECISIONS [fp32 fp16] narrow it, BENCH_FLAGS
+#              adds flags (e.g. --micro-batch-size 16)
 #   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
-#              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 from the same
+#              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 (ETAS [0 2]) from the same
 #              cold-start weights (INIT_WEIGHTS: both from that file, no cold start); RUN_FLAGS adds
 #              flags (step counts), RUN_TIMEOUT [600] bounds each run, RUN_TAG prefixes the names;
 #              nvidia-smi sampled; run_figures.py prints accuracy over time, time to $TARGETS
@@ -87,7 +88,7 @@ for stage in "${stages[@]}"; do
         --details=tree 2>&1 | tee "$OUT/cuda-test.log" ;;
     bench)
       java_env
-      for v in 98 50257; do for p in fp32 fp16; do
+      for v in ${VOCABS:-98 50257}; do for p in ${PRECISIONS:-fp32 fp16}; do
         start_smi "bench-$v-$p"
         # BENCH_TIMEOUT bounds each: fp16 took 49 s a step on the H200 (learner/README.md)
         timeout "${BENCH_TIMEOUT:-300}" "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench learner --preset gpt2-small-char \
@@ -99,7 +100,7 @@ for stage in "${stages[@]}"; do
       # η = 0 with the cold start, then η = 2 from that run's cold-start weights, so both GRPO
       # phases start from the same policy; the figures count from the first GRPO event
       java_env
-      for eta in 0 2; do
+      for eta in ${ETAS:-0 2}; do
         init=(); [ -n "${INIT_WEIGHTS:-}" ] && init=(--init-weights "$INIT_WEIGHTS")
         [ "$eta" = 0 ] || [ -n "${INIT_WEIGHTS:-}" ] || init=(--init-weights "$(ls "$RUNS"/run-eta0/weights/*v000000.safetensors | head -1)")
         tag=${RUN_TAG:-}eta$eta

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Figures of one `rollstream run` from its report: held-out accuracy over wall time, time to a
-target accuracy, trained and sampled tokens/s, and GPU utilisation from nvidia-smi samples.
+target accuracy, trained and sampled tokens/s, where the learner's time went (its train_seconds,
+publish_seconds and wait_seconds per step), and GPU utilisation from nvidia-smi samples.
 
     run_figures.py RUN_DIR [--log RUN.log] [--smi SMI.csv] [--target 0.5,0.6]
 
@@ -43,6 +44,14 @@ def main():
     for target in [float(x) for x in a.target.split(",") if x]:
         hit = [x for x in evals if x[1] > 0 and x[2] >= target]
         out[f"seconds_to_{target}"] = round((hit[0][0] - t0) / 1000, 1) if hit else None
+    # the learner's wall time over the GRPO phase, by what it did (train_seconds and friends, one per step)
+    spent = {k: sum(e[3] for e in grpo if e[2] == k + "_seconds") for k in ("train", "publish", "wait")}
+    if spent["train"] > 0:
+        wall = max((t_end - t0) / 1000, 1e-9)
+        out["learner_seconds"] = {k: round(v, 1) for k, v in spent.items()}
+        out["learner_share"] = {k: round(v / wall, 3) for k, v in spent.items()}
+        # everything but the GRPO computation itself: waiting for groups, hand-over, evaluation, bookkeeping
+        out["learner_overhead_share"] = round(1 - spent["train"] / wall, 3)
     tps = [e[3] for e in grpo if e[2] == "tokens_per_s"]
     out["trained_tokens_per_s"] = round(tps[-1], 1) if tps else None
     if a.log:

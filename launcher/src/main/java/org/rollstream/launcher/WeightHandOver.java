@@ -10,7 +10,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ort.Device;
+import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.ort.InGraphSampler;
 import org.rollstream.policy.ort.OrtPolicy;
 import org.rollstream.policy.SafetensorsFile;
 import org.rollstream.policy.WeightSnapshot;
@@ -27,19 +29,28 @@ import org.rollstream.transport.weights.WeightStore;
  * Measures a weight hand-over over Kafka the way the roles do it: the learner serialises a version
  * to safetensors bytes (with the sha-256) and puts it on {@code policy.weights}; each of N actors,
  * on its own thread with its own consumer, fetches the chunks, assembles them, checks them (chunk
- * CRCs while reading, then the whole sha-256), decodes the tensors and builds its ONNX Runtime
- * session. A run ends when the last actor serves. Not included: the announcement on
- * {@code policy.versions} (one small record) and the follower noticing it.
+ * CRCs while reading, then the whole sha-256), decodes the tensors, makes ONNX Runtime's weight
+ * tensors and builds its session: on a CPU the float32 STEP session of the host loop, on CUDA the
+ * in-graph sampler's session (float16 when the actor runs float16), as {@code PolicyLoader} does.
+ * A run ends when the last actor serves. Not included: the announcement on {@code policy.versions}
+ * (one small record) and the follower noticing it.
  */
 final class WeightHandOver {
     /** One run; every stage in nanoseconds; actor stages are those of the slowest actor. */
-    record Run(long bytes, int chunks, long serialize, long produce, long fetch, long verify, long decode, long session, long total) {
+    record Run(long bytes, int chunks, long serialize, long produce, long fetch, long verify, long decode, long tensors, long session,
+               long total) {
     }
 
     private WeightHandOver() {
     }
 
-    static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, int actors, int runs) throws Exception {
+    /**
+     * @param fp16        move float16 tensors
+     * @param device      where each actor's session runs
+     * @param fp16Session run the session in float16 (CUDA only, as {@code actor --fp16})
+     */
+    static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, Device device, boolean fp16Session, int actors,
+                             int runs) throws Exception {
         try (TopicAdmin admin = new TopicAdmin(kafka)) {
             admin.ensureTopics(Topics.all(1).stream().filter(t -> t.name().equals(Topics.POLICY_WEIGHTS)).toList());
         }
@@ -67,24 +78,41 @@ final class WeightHandOver {
                         go.await();
                         WeightStore.Fetched f = reader.fetch(location, sha);
                         long a = System.nanoTime();
-                        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(f.bytes(), location, spec);
+                        // as PolicyLoader: a float16 session takes float16 bytes as they are
+                        HalfWeights halves = fp16Session ? SafetensorsFile.halvesOfVerifiedBytes(f.bytes(), location, spec) : null;
+                        Weights floats = halves == null ? SafetensorsFile.fromVerifiedBytes(f.bytes(), location, spec).weights() : null;
                         long b = System.nanoTime();
-                        OrtPolicy.create(spec, c.weights(), Device.CPU).close();
-                        long e = System.nanoTime();
-                        return new long[]{f.readNanos(), f.verifyNanos(), b - a, e - b, e};
+                        long d;
+                        long e;
+                        if (device.isCuda()) {
+                            try (OrtPolicy p = halves != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0)
+                                    : OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0)) {
+                                d = System.nanoTime();
+                                new InGraphSampler(p).prepare(1f, 1f, 0);
+                                e = System.nanoTime();
+                            }
+                        } else {
+                            try (OrtPolicy p = OrtPolicy.createWithoutSessions(spec, floats, device, false, 0)) {
+                                d = System.nanoTime();
+                                p.prepareStep();
+                                e = System.nanoTime();
+                            }
+                        }
+                        return new long[]{f.readNanos(), f.verifyNanos(), b - a, d - b, e - d, e};
                     }));
                 }
                 go.countDown();
                 long[] slowest = null;
                 for (Future<long[]> f : done) {
                     long[] s = f.get();
-                    if (slowest == null || s[4] > slowest[4]) {
+                    if (slowest == null || s[5] > slowest[5]) {
                         slowest = s;
                     }
                 }
                 if (r > 0) {
                     int chunks = (bytes.length + Topics.WEIGHT_CHUNK_BYTES - 1) / Topics.WEIGHT_CHUNK_BYTES;
-                    out.add(new Run(bytes.length, chunks, t1 - t0, t2 - t1, slowest[0], slowest[1], slowest[2], slowest[3], slowest[4] - t0));
+                    out.add(new Run(bytes.length, chunks, t1 - t0, t2 - t1, slowest[0], slowest[1], slowest[2], slowest[3], slowest[4],
+                            slowest[5] - t0));
                 }
             }
         } finally {
@@ -95,13 +123,15 @@ final class WeightHandOver {
     }
 
     /** One line of medians, in milliseconds. */
-    static String format(String preset, boolean fp16, int actors, List<Run> runs) {
+    static String format(String preset, boolean fp16, Device device, boolean fp16Session, int actors, List<Run> runs) {
         Run first = runs.get(0);
         return String.format(Locale.ROOT, "%-10s %s %7.1f MB %4d chunks %d actors | serialize %6.0f  produce %6.0f  "
-                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  session %6.0f | publish->all serving %6.0f ms (median of %d; min %.0f, max %.0f)",
+                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s%s) | publish->all serving %6.0f ms "
+                        + "(median of %d; min %.0f, max %.0f)",
                 preset, fp16 ? "fp16" : "fp32", first.bytes() / 1e6, first.chunks(), actors,
                 ms(runs, Run::serialize), ms(runs, Run::produce), ms(runs, Run::fetch), ms(runs, Run::verify),
-                ms(runs, Run::decode), ms(runs, Run::session), ms(runs, Run::total), runs.size(),
+                ms(runs, Run::decode), ms(runs, Run::tensors), ms(runs, Run::session), device, fp16Session ? " fp16" : "",
+                ms(runs, Run::total), runs.size(),
                 runs.stream().mapToLong(Run::total).min().orElse(0) / 1e6, runs.stream().mapToLong(Run::total).max().orElse(0) / 1e6);
     }
 

@@ -226,6 +226,7 @@ public final class LearnerService implements AutoCloseable {
         private RunTotals totals = RunTotals.start();
         private double lastAccuracy = Double.NaN;
         private long grpoStartNs;
+        private long lastStepEndNs; // when the previous step's weights were out (0: none yet)
         private double rewardSum;
         private long rewardGroups;
         /** Per reward component over the completions received since the last step: sum, count, count above 0. */
@@ -398,15 +399,21 @@ public final class LearnerService implements AutoCloseable {
         void train(LearnerState.Batch batch) {
             List<TrainingGroup> groups = batch.groups();
             long t0 = time.nanoseconds();
+            // the learner's time since the previous step's weights went out: its audit, metrics, evaluation and
+            // checkpoint, then receiving, decoding and buffering groups, or idle waiting for them
+            double waitSec = (t0 - (lastStepEndNs != 0 ? lastStepEndNs : grpoStartNs)) / 1e9;
             GrpoTrainer.StepStats s = trainer.step(groups);
             double trainSec = (time.nanoseconds() - t0) / 1e9;
             double staleness = groups.stream().mapToLong(g -> state.staleness(g.policyVersion())).average().orElse(0);
             state.trained(batch);
             long step = state.step();
+            long p0 = time.nanoseconds();
             if (step % config.grpo().publishEvery() == 0) {
                 long v = state.publish();
                 publisher.publish(policy.exportWeights(), v, step);
             }
+            lastStepEndNs = time.nanoseconds();
+            double publishSec = (lastStepEndNs - p0) / 1e9;
             topics.audit(state.audit(AuditKind.STEP));
             double reward = rewardGroups == 0 ? s.meanReward() : rewardSum / rewardGroups;
             rewardSum = 0;
@@ -444,6 +451,11 @@ public final class LearnerService implements AutoCloseable {
             m.put("skipped_uninformative", (double) state.dropped(DropReason.UNINFORMATIVE));
             m.put("skipped_nonfinite", (double) trainer.skippedSteps());
             m.put("tokens_per_s", tps);
+            // where the learner's wall time goes: the GRPO step itself, handing weights out, and everything else
+            // (waiting for groups, evaluations, checkpoints); from step 2 on the three add up to the time between steps
+            m.put("train_seconds", trainSec);
+            m.put("publish_seconds", publishSec);
+            m.put("wait_seconds", waitSec);
             m.put("in_flight", (double) state.inFlight());
             m.put("buffered", (double) state.buffered());
             m.put("version", (double) state.version());

@@ -1,5 +1,6 @@
 package org.rollstream.actor;
 
+import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ort.Device;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.ort.OrtPolicy;
@@ -42,19 +43,30 @@ final class PolicyLoader {
         }
         byte[] bytes = store.fetch(location, v.getSha256().toString()).bytes();
         ModelSpec announced = v.getSpec() == null || v.getSpec().isBlank() ? null : parseSpec(v.getSpec());
-        // the store checked the whole file against the announced sha-256: the data checksum is not recomputed
-        SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(bytes, location, announced);
-        ModelSpec spec = announced != null ? announced : specFromFile(c, location);
-        Weights weights = c.weights();
-        weights.checkAgainst(spec);
+        // the store checked the whole file against the announced sha-256: the data checksum is not recomputed;
+        // a float16 actor takes float16 tensors as they are (no decode to fp32 and back)
+        HalfWeights halves = config.fp16() && announced != null ? SafetensorsFile.halvesOfVerifiedBytes(bytes, location, announced) : null;
+        Weights weights = null;
+        ModelSpec spec = announced;
+        if (halves == null) {
+            SafetensorsFile.Contents c = SafetensorsFile.fromVerifiedBytes(bytes, location, announced);
+            spec = announced != null ? announced : specFromFile(c, location);
+            weights = c.weights();
+            weights.checkAgainst(spec);
+        }
         if (spec.vocabSize() != tokenizer.vocabSize()) {
             throw new WeightsException("weights " + location + " have a vocabulary of " + spec.vocabSize()
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
         boolean host = config.effectiveSampler() == SamplerChoice.HOST;
         // the host loop runs STEP, built (and checked) by create; the in-graph loop needs only its own graph
-        OrtPolicy ort = host ? OrtPolicy.create(spec, weights, device, config.fp16(), 0)
-                : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0);
+        OrtPolicy ort;
+        if (halves != null) {
+            ort = host ? OrtPolicy.create(spec, halves, device, 0) : OrtPolicy.createWithoutSessions(spec, halves, device, 0);
+        } else {
+            ort = host ? OrtPolicy.create(spec, weights, device, config.fp16(), 0)
+                    : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0);
+        }
         try {
             BatchSampler sampler;
             if (host) {

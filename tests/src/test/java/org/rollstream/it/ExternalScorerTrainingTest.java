@@ -99,12 +99,29 @@ class ExternalScorerTrainingTest {
         // the learner logs each component per step: its mean and the share of completions it credited;
         // judge is 0 or 1, so the two must agree, and accuracy is logged beside it
         Map<String, Map<Long, Double>> logged = new HashMap<>();
+        Map<Long, Long> stepTime = new HashMap<>(); // when each step's train row was written, ms
         for (String line : Files.readAllLines(cfg.metricsCsv())) {
             String[] f = line.split(",");
-            if (f.length >= 4 && f[2].startsWith("reward_")) {
+            if (f.length >= 4 && (f[2].startsWith("reward_") || f[2].endsWith("_seconds"))) {
                 logged.computeIfAbsent(f[2], k -> new HashMap<>()).put(Long.parseLong(f[0]), Double.parseDouble(f[3]));
             }
+            if (f.length >= 5 && f[1].equals("train") && f[2].equals("loss")) {
+                stepTime.put(Long.parseLong(f[0]), Long.parseLong(f[4]));
+            }
         }
+        // the learner's time split: every step trains and publishes (publish-every 1), and from step 2 on the
+        // three parts add up to the wall time between the steps' rows
+        double between = 0;
+        for (long step = 1; step <= STEPS; step++) {
+            double train = logged.get("train_seconds").get(step), publish = logged.get("publish_seconds").get(step);
+            double wait = logged.get("wait_seconds").get(step);
+            assertTrue(train > 0 && publish > 0 && wait >= 0, "step " + step + ": train " + train + ", publish " + publish + ", wait " + wait);
+            if (step > 1) {
+                between += train + publish + wait;
+            }
+        }
+        double wall = (stepTime.get((long) STEPS) - stepTime.get(1L)) / 1e3;
+        assertEquals(wall, between, 0.25 + 0.05 * wall, "train + publish + wait of steps 2.." + STEPS + " against their wall time");
         for (String name : List.of("reward_judge", "reward_judge_share", "reward_accuracy", "reward_accuracy_share")) {
             // a step logs them only when groups arrived since the step before (buffered groups can feed two steps)
             assertTrue(logged.containsKey(name) && !logged.get(name).isEmpty(), name + " logged: " + logged.keySet());

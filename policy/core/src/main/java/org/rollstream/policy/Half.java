@@ -56,19 +56,60 @@ public final class Half {
         }
     }
 
-    /** Decodes {@code n} little-endian binary16 values starting at {@code from} in {@code src} into {@code dst}. */
+    /** Values per parallel block of the bulk conversions: large enough that a block outweighs its scheduling. */
+    private static final int BLOCK = 1 << 18;
+
+    /**
+     * Decodes {@code n} little-endian binary16 values starting at byte {@code from} of {@code src} into
+     * {@code dst}; large tensors are split into blocks decoded in parallel (a weight hand-over decodes
+     * hundreds of millions of values while the old version serves).
+     */
     public static void toFloats(java.nio.ByteBuffer src, int from, float[] dst, int n) {
-        java.nio.ShortBuffer sb = src.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).position(from).slice()
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-        float[] table = Table.TO_FLOAT;
-        short[] chunk = new short[Math.min(n, 1 << 15)];
-        for (int i = 0; i < n; i += chunk.length) {
-            int len = Math.min(chunk.length, n - i);
-            sb.get(chunk, 0, len);
-            for (int k = 0; k < len; k++) {
-                dst[i + k] = table[chunk[k] & 0xffff];
+        blocks(n, (start, len) -> {
+            java.nio.ShortBuffer sb = src.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).position(from + 2 * start).slice()
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+            float[] table = Table.TO_FLOAT;
+            short[] chunk = new short[Math.min(len, 1 << 14)];
+            for (int i = 0; i < len; i += chunk.length) {
+                int m = Math.min(chunk.length, len - i);
+                sb.get(chunk, 0, m);
+                for (int k = 0; k < m; k++) {
+                    dst[start + i + k] = table[chunk[k] & 0xffff];
+                }
             }
+        });
+    }
+
+    /**
+     * Encodes {@code src} as binary16 (round to nearest even) in {@code dst}'s byte order into
+     * {@code dst} from byte {@code at}, in parallel blocks as {@link #toFloats}.
+     */
+    public static void fromFloats(float[] src, java.nio.ByteBuffer dst, int at) {
+        blocks(src.length, (start, len) -> {
+            java.nio.ShortBuffer sb = dst.duplicate().order(dst.order()).position(at + 2 * start).slice()
+                    .order(dst.order()).asShortBuffer();
+            short[] chunk = new short[Math.min(len, 1 << 14)];
+            for (int i = 0; i < len; i += chunk.length) {
+                int m = Math.min(chunk.length, len - i);
+                for (int k = 0; k < m; k++) {
+                    chunk[k] = fromFloat(src[start + i + k]);
+                }
+                sb.put(chunk, 0, m);
+            }
+        });
+    }
+
+    private interface Block {
+        void run(int start, int len);
+    }
+
+    private static void blocks(int n, Block body) {
+        if (n <= BLOCK) {
+            if (n > 0) body.run(0, n);
+            return;
         }
+        java.util.stream.IntStream.range(0, (n + BLOCK - 1) / BLOCK).parallel()
+                .forEach(b -> body.run(b * BLOCK, Math.min(BLOCK, n - b * BLOCK)));
     }
 
     static float bf16ToFloat(short b) {

@@ -86,9 +86,19 @@ public final class SafetensorsFile {
      * send weights elsewhere than a file); at most 2 GiB.
      */
     public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16) {
+        return toBytes(weights, metadata, fp16, true);
+    }
+
+    /**
+     * As {@link #toBytes(Weights, Map, boolean)}; without {@code recordDataSha} the header carries no
+     * checksum of the data, which saves a pass over it. For bytes whose whole sha-256 travels with
+     * them (an announced policy version is checked whole against its announcement); a file that
+     * must vouch for itself on disk keeps it.
+     */
+    public static byte[] toBytes(Weights weights, Map<String, String> metadata, boolean fp16, boolean recordDataSha) {
         // the header records the data's sha-256, which is only known after the data: write the data
         // once behind a header with a stand-in checksum of the same length, then the real header
-        byte[] provisional = paddedHeader(weights, metadata, fp16, "0".repeat(64));
+        byte[] provisional = paddedHeader(weights, metadata, fp16, recordDataSha ? "0".repeat(64) : null);
         long dataLen = 0;
         for (Weights.Tensor t : weights.tensors().values()) {
             dataLen += (long) t.data().length * (fp16 ? 2 : 4);
@@ -102,16 +112,8 @@ public final class SafetensorsFile {
         out.putLong(provisional.length).position(dataStart);
         for (Weights.Tensor t : weights.tensors().values()) {
             float[] d = t.data();
-            if (fp16) { // converted a block at a time into a short[], then copied in bulk
-                java.nio.ShortBuffer sb = out.slice().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-                short[] block = new short[Math.max(1, Math.min(d.length, 1 << 15))];
-                for (int i = 0; i < d.length; i += block.length) {
-                    int len = Math.min(block.length, d.length - i);
-                    for (int k = 0; k < len; k++) {
-                        block[k] = Half.fromFloat(d[i + k]);
-                    }
-                    sb.put(block, 0, len);
-                }
+            if (fp16) {
+                Half.fromFloats(d, out, out.position());
                 out.position(out.position() + 2 * d.length);
             } else {
                 out.asFloatBuffer().put(d);
@@ -119,6 +121,10 @@ public final class SafetensorsFile {
             }
         }
         byte[] bytes = out.array();
+        if (!recordDataSha) {
+            System.arraycopy(provisional, 0, bytes, 8, provisional.length);
+            return bytes;
+        }
         MessageDigest dataSha = sha();
         dataSha.update(bytes, dataStart, (int) dataLen);
         byte[] header = paddedHeader(weights, metadata, fp16, HexFormat.of().formatHex(dataSha.digest()));
@@ -144,7 +150,9 @@ public final class SafetensorsFile {
             offset += n;
         }
         Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
-        meta.put(META_DATA_SHA, dataSha256);
+        if (dataSha256 != null) {
+            meta.put(META_DATA_SHA, dataSha256);
+        }
         ObjectNode m = JSON.createObjectNode();
         meta.forEach(m::put);
         // __metadata__ first, as the Python writer does
@@ -218,7 +226,62 @@ public final class SafetensorsFile {
         return decode(bytes, path, null, expectedSpec, false);
     }
 
+    /**
+     * The tensors of a whole file whose sha-256 the caller has already checked (as
+     * {@link #fromVerifiedBytes}) as views of its bytes, when every tensor is F16: for a reader
+     * that runs in float16 and needs no floats (an actor's float16 session), which so skips a
+     * decode to fp32 and an encode back. Format and spec checks are those of {@link #fromVerifiedBytes}.
+     *
+     * @return the views, or null when some tensor is not F16
+     */
+    public static HalfWeights halvesOfVerifiedBytes(byte[] bytes, String path, ModelSpec expectedSpec) {
+        Parsed parsed = parse(bytes, path, null, expectedSpec, false);
+        if (parsed.entries().stream().anyMatch(e -> !e.dtype().equals("F16"))) {
+            return null;
+        }
+        HalfWeights h = new HalfWeights();
+        ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (Entry e : parsed.entries()) {
+            // (a derived buffer starts big-endian whatever its parent's order: set it last)
+            h.put(e.name(), e.shape(), all.duplicate().position(e.start()).limit(e.start() + e.length()).slice()
+                    .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+        }
+        if (expectedSpec != null) {
+            try {
+                h.checkAgainst(expectedSpec);
+            } catch (WeightsException ex) {
+                throw new WeightsException("weights file " + path + ": " + ex.getMessage(), ex);
+            }
+        }
+        return h;
+    }
+
+    /** One tensor of a parsed header: its place in the file's bytes, checked against the data section. */
+    private record Entry(String name, String dtype, long[] shape, int start, int length) {
+    }
+
+    private record Parsed(Map<String, String> metadata, java.util.List<Entry> entries, String fileSha) {
+    }
+
     private static Contents decode(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec, boolean checkData) {
+        Parsed parsed = parse(bytes, path, expectedSha256, expectedSpec, checkData);
+        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        Weights w = new Weights();
+        for (Entry e : parsed.entries()) {
+            w.put(e.name(), decodeTensor(e, bb));
+        }
+        if (expectedSpec != null) {
+            try {
+                w.checkAgainst(expectedSpec);
+            } catch (WeightsException ex) {
+                throw new WeightsException("weights file " + path + ": " + ex.getMessage(), ex);
+            }
+        }
+        return new Contents(w, parsed.metadata(), parsed.fileSha());
+    }
+
+    /** Checksums, header, metadata (and its spec against {@code expectedSpec}) and every tensor's place. */
+    private static Parsed parse(byte[] bytes, String path, String expectedSha256, ModelSpec expectedSpec, boolean checkData) {
         String fileSha = checkData ? HexFormat.of().formatHex(sha().digest(bytes)) : null;
         if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(fileSha)) {
             throw new WeightsException("checksum mismatch for " + path + ": expected sha-256 " + expectedSha256 + " but file has " + fileSha);
@@ -256,11 +319,11 @@ public final class SafetensorsFile {
                 throw new WeightsException("checksum mismatch for " + path + ": tensor data sha-256 is " + actual + " but the header records " + recorded + " (file modified or truncated)");
             }
         }
-        Weights w = new Weights();
+        java.util.List<Entry> entries = new java.util.ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             var e = it.next();
             if (e.getKey().equals("__metadata__")) continue;
-            w.put(e.getKey(), decodeTensor(path, e.getKey(), e.getValue(), bb, dataStart, dataLen));
+            entries.add(entry(path, e.getKey(), e.getValue(), dataStart, dataLen));
         }
         if (expectedSpec != null) {
             String specJson = meta.get(META_SPEC);
@@ -275,16 +338,11 @@ public final class SafetensorsFile {
                     throw new WeightsException("weights file " + path + " was written for spec " + specJson + " but " + expectedSpec.toJson() + " was expected");
                 }
             }
-            try {
-                w.checkAgainst(expectedSpec);
-            } catch (WeightsException ex) {
-                throw new WeightsException("weights file " + path + ": " + ex.getMessage(), ex);
-            }
         }
-        return new Contents(w, meta, fileSha);
+        return new Parsed(meta, entries, fileSha);
     }
 
-    private static Weights.Tensor decodeTensor(String path, String name, JsonNode t, ByteBuffer bb, int dataStart, long dataLen) {
+    private static Entry entry(String path, String name, JsonNode t, int dataStart, long dataLen) {
         String where = "malformed tensor '" + name + "' in " + path + ": ";
         String dtype = t.path("dtype").asText("");
         int elem = switch (dtype) {
@@ -304,24 +362,23 @@ public final class SafetensorsFile {
         if (begin < 0 || end < begin || end > dataLen) throw new WeightsException(where + "data_offsets " + o + " outside data section of " + dataLen + " bytes");
         if (end - begin != n * elem) throw new WeightsException(where + "shape " + s + " of " + dtype + " needs " + n * elem + " bytes, offsets give " + (end - begin));
         if (n > Integer.MAX_VALUE - 8) throw new WeightsException(where + "too large");
-        float[] data = new float[(int) n];
-        int p = dataStart + (int) begin;
-        if (dtype.equals("F32")) {
-            bb.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(p).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-            return new Weights.Tensor(shape, data);
+        return new Entry(name, dtype, shape, dataStart + (int) begin, (int) (end - begin));
+    }
+
+    private static Weights.Tensor decodeTensor(Entry e, ByteBuffer bb) {
+        int n = (int) Weights.Tensor.numel(e.shape());
+        float[] data = new float[n];
+        int p = e.start();
+        switch (e.dtype()) {
+            case "F32" -> bb.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(p).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+            case "F16" -> Half.toFloats(bb, p, data, n);
+            default -> { // BF16
+                for (int i = 0; i < n; i++, p += 2) {
+                    data[i] = Half.bf16ToFloat(bb.getShort(p));
+                }
+            }
         }
-        if (dtype.equals("F16")) {
-            Half.toFloats(bb, p, data, (int) n);
-            return new Weights.Tensor(shape, data);
-        }
-        for (int i = 0; i < n; i++, p += elem) {
-            data[i] = switch (dtype) {
-                case "F32" -> bb.getFloat(p);
-                case "F16" -> Half.toFloat(bb.getShort(p));
-                default -> Half.bf16ToFloat(bb.getShort(p));
-            };
-        }
-        return new Weights.Tensor(shape, data);
+        return new Weights.Tensor(e.shape(), data);
     }
 
     static MessageDigest sha() {

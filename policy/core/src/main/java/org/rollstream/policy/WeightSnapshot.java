@@ -21,10 +21,14 @@ public record WeightSnapshot(Path path, String sha256, long version, long step, 
         return new WeightSnapshot(file, sha, version, step, spec);
     }
 
-    /** The file {@link #write(Path, Weights, ModelSpec, long, long, boolean)} writes, as bytes in memory. */
+    /**
+     * The file {@link #write(Path, Weights, ModelSpec, long, long, boolean)} writes, as bytes in memory,
+     * for a version that is announced with its whole sha-256: the header leaves out the data checksum
+     * (readers check the whole against the announcement), which spares the publisher a pass over the data.
+     */
     public static byte[] toBytes(Weights weights, ModelSpec spec, long version, long step, boolean fp16) {
         weights.checkAgainst(spec);
-        return SafetensorsFile.toBytes(weights, metadata(spec, version, step), fp16);
+        return SafetensorsFile.toBytes(weights, metadata(spec, version, step), fp16, false);
     }
 
     private static Map<String, String> metadata(ModelSpec spec, long version, long step) {

@@ -69,18 +69,25 @@ public final class Weights {
 
     /** Throws {@link WeightsException} unless names and shapes are exactly those of {@code spec}. */
     public void checkAgainst(ModelSpec spec) {
+        Map<String, long[]> have = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> have.put(name, t.shape()));
+        checkShapes(have, spec);
+    }
+
+    /** Throws {@link WeightsException} unless {@code have} (name to shape) holds exactly the names and shapes of {@code spec}. */
+    static void checkShapes(Map<String, long[]> have, ModelSpec spec) {
         Map<String, long[]> want = spec.parameterShapes();
         for (var e : want.entrySet()) {
-            Tensor t = tensors.get(e.getKey());
-            if (t == null) {
+            long[] shape = have.get(e.getKey());
+            if (shape == null) {
                 throw new WeightsException("missing tensor '" + e.getKey() + "' required by spec " + spec.toJson());
             }
-            if (!Arrays.equals(t.shape(), e.getValue())) {
-                throw new WeightsException("tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
+            if (!Arrays.equals(shape, e.getValue())) {
+                throw new WeightsException("tensor '" + e.getKey() + "' has shape " + Arrays.toString(shape)
                         + " but spec " + spec.toJson() + " requires " + Arrays.toString(e.getValue()));
             }
         }
-        for (String name : tensors.keySet()) {
+        for (String name : have.keySet()) {
             if (!want.containsKey(name)) {
                 throw new WeightsException("unexpected tensor '" + name + "' not in spec " + spec.toJson());
             }

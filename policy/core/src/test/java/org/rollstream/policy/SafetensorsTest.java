@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 
@@ -84,6 +85,29 @@ class SafetensorsTest {
                 assertTrue(w.contentEquals(v.weights()));
             }
         }
+    }
+
+    /** Announced bytes leave the data checksum out of the header: same tensors, readable, checked whole by the caller. */
+    @Test
+    void bytesWithoutTheDataChecksumHoldTheSameTensors() {
+        Weights w = random(SPEC, 6);
+        for (boolean fp16 : new boolean[]{false, true}) {
+            byte[] with = SafetensorsFile.toBytes(w, Map.of("k", "v"), fp16);
+            byte[] without = SafetensorsFile.toBytes(w, Map.of("k", "v"), fp16, false);
+            SafetensorsFile.Contents a = SafetensorsFile.fromBytes(with, "with", null, SPEC);
+            SafetensorsFile.Contents b = SafetensorsFile.fromBytes(without, "without", null, SPEC);
+            assertTrue(a.metadata().containsKey(SafetensorsFile.META_DATA_SHA));
+            assertFalse(b.metadata().containsKey(SafetensorsFile.META_DATA_SHA), "fp16=" + fp16);
+            assertEquals("v", b.metadata().get("k"));
+            assertTrue(a.weights().contentEquals(b.weights()), "fp16=" + fp16);
+            // the data section is byte for byte the same; only the header differs
+            int da = with.length - (int) dataLength(w, fp16), db = without.length - (int) dataLength(w, fp16);
+            assertArrayEquals(Arrays.copyOfRange(with, da, with.length), Arrays.copyOfRange(without, db, without.length));
+        }
+    }
+
+    private static long dataLength(Weights w, boolean fp16) {
+        return w.tensors().values().stream().mapToLong(t -> (long) t.data().length * (fp16 ? 2 : 4)).sum();
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.rollstream.transport.weights;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.BitSet;
+import java.util.concurrent.CompletableFuture;
 
 import org.rollstream.schemas.records.WeightChunk;
 
@@ -12,10 +13,18 @@ import org.rollstream.schemas.records.WeightChunk;
  * {@link WeightStoreException}) a chunk that fails its CRC-32C or disagrees with the others on count,
  * size or sha-256, and hands out the bytes only when every chunk is in and the whole matches the
  * announced sha-256. Chunks arriving in order (as they do from one partition) are hashed as they
- * come, so the final check costs nothing more; out of order, the whole is hashed at the end. Not
+ * come, on a hashing thread of their own, while the reader goes on fetching, so the final check
+ * costs little more than the last chunk's hash; out of order, the whole is hashed at the end. Not
  * thread-safe: one reader assembles one version.
  */
 public final class ChunkAssembler {
+    /** Hashing threads, shared by all assemblers (each chains its own updates in order); daemons, idle ones expire. */
+    private static final java.util.concurrent.Executor HASHERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "weights-hash");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final String policy;
     private final String runId;
     private final long incarnation;
@@ -28,9 +37,9 @@ public final class ChunkAssembler {
     private long[] offsets;
     private long hashedBytes; // bytes 0..hashedBytes-1 are in the running digest
     private boolean runningValid = true; // false once a chunk does not start where the previous ended
-    private final MessageDigest running = Sha256.digest();
-    private int hashedUpTo; // chunks 0..hashedUpTo-1 are in the running digest
-    private long hashNanos;
+    private final MessageDigest running = Sha256.digest(); // touched only by the tasks chained on hashing
+    private CompletableFuture<Void> hashing = CompletableFuture.completedFuture(null); // in-order updates, one after another
+    private int hashedUpTo; // chunks 0..hashedUpTo-1 are in (or queued for) the running digest
     private final BitSet received = new BitSet();
     private long verifyNanos;
 
@@ -90,18 +99,18 @@ public final class ChunkAssembler {
         lengths[i] = data.remaining();
         offsets[i] = c.getOffset();
         received.set(i);
-        long t0 = System.nanoTime();
-        // the next chunks in order, each starting where the last ended (so none overlaps what is hashed): hash them now
+        // the next chunks in order, each starting where the last ended (so none overlaps what is hashed): queue
+        // them for the hashing thread; their bytes are written before the task is chained, and never again
         while (runningValid && hashedUpTo < count && received.get(hashedUpTo)) {
             if (offsets[hashedUpTo] != hashedBytes) {
                 runningValid = false;
                 break;
             }
-            running.update(bytes, (int) hashedBytes, lengths[hashedUpTo]);
-            hashedBytes += lengths[hashedUpTo];
+            int from = (int) hashedBytes, len = lengths[hashedUpTo];
+            hashing = hashing.thenRunAsync(() -> running.update(bytes, from, len), HASHERS);
+            hashedBytes += len;
             hashedUpTo++;
         }
-        hashNanos += System.nanoTime() - t0;
         return true;
     }
 
@@ -125,8 +134,14 @@ public final class ChunkAssembler {
                     + progress() + " found");
         }
         long t0 = System.nanoTime();
-        String actual = inOrderCoversAll() ? java.util.HexFormat.of().formatHex(running.digest()) : Sha256.hex(bytes);
-        verifyNanos = hashNanos + System.nanoTime() - t0;
+        String actual;
+        if (inOrderCoversAll()) {
+            hashing.join(); // the hash of the chunks still queued
+            actual = java.util.HexFormat.of().formatHex(running.digest());
+        } else {
+            actual = Sha256.hex(bytes);
+        }
+        verifyNanos = System.nanoTime() - t0;
         if (!MessageDigest.isEqual(actual.getBytes(), sha256.toLowerCase().getBytes())) {
             throw new WeightStoreException("policy '" + policy + "' run '" + runId + "' v" + version
                     + " assembled to sha-256 " + actual + " but the announcement names " + sha256);
@@ -142,7 +157,7 @@ public final class ChunkAssembler {
         return runningValid && hashedUpTo == count && hashedBytes == bytes.length;
     }
 
-    /** Time spent hashing, while chunks came and at the end. */
+    /** Time {@link #bytes()} spent on the checksum beyond what was hashed while the chunks came. */
     long verifyNanos() {
         return verifyNanos;
     }

@@ -1,6 +1,7 @@
 package org.rollstream.policy.ort;
 
 import org.rollstream.policy.Half;
+import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.Weights;
 
@@ -41,11 +42,8 @@ public final class OrtPolicy implements AutoCloseable {
     private boolean closed; // guarded by this
 
     private OrtPolicy(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
+        this(spec, device, fp16, threads);
         weights.checkAgainst(spec);
-        this.spec = spec;
-        this.device = device;
-        this.fp16 = fp16;
-        this.threads = threads;
         try {
             for (var e : weights.tensors().entrySet()) {
                 weightTensors.put(e.getKey(), tensor(e.getValue()));
@@ -54,6 +52,34 @@ public final class OrtPolicy implements AutoCloseable {
             close();
             throw new IllegalStateException("cannot create weight tensors: " + ex.getMessage(), ex);
         }
+    }
+
+    private OrtPolicy(ModelSpec spec, HalfWeights weights, Device device, int threads) {
+        this(spec, device, true, threads);
+        weights.checkAgainst(spec);
+        try {
+            for (var e : weights.tensors().entrySet()) {
+                // ORT wants a direct buffer in native order: one bulk copy, no conversion
+                ByteBuffer src = e.getValue().data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer bb = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+                if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+                    bb.put(src).flip();
+                } else {
+                    bb.asShortBuffer().put(src.asShortBuffer());
+                }
+                weightTensors.put(e.getKey(), OnnxTensor.createTensor(env, bb.asShortBuffer(), e.getValue().shape(), OnnxJavaType.FLOAT16));
+            }
+        } catch (OrtException ex) {
+            close();
+            throw new IllegalStateException("cannot create weight tensors: " + ex.getMessage(), ex);
+        }
+    }
+
+    private OrtPolicy(ModelSpec spec, Device device, boolean fp16, int threads) {
+        this.spec = spec;
+        this.device = device;
+        this.fp16 = fp16;
+        this.threads = threads;
     }
 
     /** fp32 policy on {@code device}, default intra-op threads. */
@@ -66,9 +92,13 @@ public final class OrtPolicy implements AutoCloseable {
      * @param threads intra-op threads for CPU (0 = ORT default)
      */
     public static OrtPolicy create(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
-        OrtPolicy p = new OrtPolicy(spec, weights, device, fp16, threads);
+        return withStepSession(new OrtPolicy(spec, weights, device, fp16, threads));
+    }
+
+    /** {@code p} with its STEP session built, which fails fast (e.g. CUDA missing); closed if that fails. */
+    private static OrtPolicy withStepSession(OrtPolicy p) {
         try {
-            p.session(OnnxPolicyExporter.Variant.STEP); // fail fast (e.g. CUDA missing)
+            p.prepareStep();
         } catch (RuntimeException e) {
             p.close();
             throw e;
@@ -84,6 +114,30 @@ public final class OrtPolicy implements AutoCloseable {
      */
     public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
         return new OrtPolicy(spec, weights, device, fp16, threads);
+    }
+
+    /**
+     * A float16 policy from float16 tensors taken as they are (e.g. views of an F16 safetensors
+     * file, {@link org.rollstream.policy.SafetensorsFile#halvesOfVerifiedBytes}), with no session
+     * yet, as {@link #createWithoutSessions(ModelSpec, Weights, Device, boolean, int)}: a weight
+     * hand-over to a float16 actor then copies the bytes once instead of decoding to fp32 and back.
+     */
+    public static OrtPolicy createWithoutSessions(ModelSpec spec, HalfWeights weights, Device device, int threads) {
+        return new OrtPolicy(spec, weights, device, threads);
+    }
+
+    /** {@link #createWithoutSessions(ModelSpec, HalfWeights, Device, int)} with the STEP session built (and checked). */
+    public static OrtPolicy create(ModelSpec spec, HalfWeights weights, Device device, int threads) {
+        return withStepSession(new OrtPolicy(spec, weights, device, threads));
+    }
+
+    /**
+     * Builds the session of the host loop's STEP graph now, not on first use.
+     *
+     * @throws IllegalStateException ONNX Runtime refused the session, or the policy is closed
+     */
+    public void prepareStep() {
+        session(OnnxPolicyExporter.Variant.STEP);
     }
 
     public ModelSpec spec() {
@@ -108,10 +162,9 @@ public final class OrtPolicy implements AutoCloseable {
             fb.put(t.data()).rewind();
             return OnnxTensor.createTensor(env, fb, t.shape());
         }
-        ShortBuffer sb = ByteBuffer.allocateDirect(t.data().length * 2).order(ByteOrder.nativeOrder()).asShortBuffer();
-        for (float v : t.data()) sb.put(Half.fromFloat(v));
-        sb.rewind();
-        return OnnxTensor.createTensor(env, sb, t.shape(), OnnxJavaType.FLOAT16);
+        ByteBuffer bb = ByteBuffer.allocateDirect(t.data().length * 2).order(ByteOrder.nativeOrder());
+        Half.fromFloats(t.data(), bb, 0);
+        return OnnxTensor.createTensor(env, bb.asShortBuffer(), t.shape(), OnnxJavaType.FLOAT16);
     }
 
     /** @throws IllegalStateException once closed: the weight tensors a new session would use are freed */
@@ -121,7 +174,7 @@ public final class OrtPolicy implements AutoCloseable {
         if (s != null) return s;
         byte[] graph = GRAPHS.computeIfAbsent(spec.toJson() + "|" + variant + "|" + fp16, k -> OnnxPolicyExporter.export(spec, variant, fp16));
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            opts.setOptimizationLevel(optLevel());
             String profile = System.getProperty("rollstream.ortProfile"); // file prefix: ORT's per-node profile, for benchmarks
             if (profile != null) opts.enableProfiling(profile + "-" + variant);
             if (threads > 0) opts.setIntraOpNumThreads(threads);
@@ -133,6 +186,23 @@ public final class OrtPolicy implements AutoCloseable {
         }
         sessions.put(variant, s);
         return s;
+    }
+
+    /**
+     * ORT's graph optimisation level: {@code ALL_OPT} unless the system property
+     * {@code rollstream.ortOptLevel} ({@code all}, {@code extended}, {@code basic}, {@code none}) says
+     * otherwise, for benchmarks weighing a session's build time (paid at every weight hand-over)
+     * against its speed.
+     */
+    static OrtSession.SessionOptions.OptLevel optLevel() {
+        String v = System.getProperty("rollstream.ortOptLevel", "all");
+        return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+            case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            default -> throw new IllegalArgumentException("rollstream.ortOptLevel must be all, extended, basic or none, got '" + v + "'");
+        };
     }
 
     /**
