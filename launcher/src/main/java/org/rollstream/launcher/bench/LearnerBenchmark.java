@@ -144,6 +144,9 @@ public final class LearnerBenchmark {
                     times.add(ms);
                 }
             }
+            if (trainer.skippedSteps() > 0) { // fp16: the dynamic loss scale backs off by skipping overflowed updates
+                out.printf("  %s: %d updates skipped (gradient not finite)%n", path, trainer.skippedSteps());
+            }
         } catch (RuntimeException e) {
             failure = e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
             out.println("  " + path + " stopped: " + failure);
