@@ -19,6 +19,8 @@
 #   bench      rollstream bench learner, the same shapes, fp32 and fp16 (DJL has no bf16),
 #              nvidia-smi sampled; VOCABS [98 50257] and PRECISIONS [fp32 fp16] narrow it, BENCH_FLAGS
 #              adds flags (e.g. --micro-batch-size 16)
+#   weights    rollstream bench weights --device cuda:0 --session-fp16, gpt2-small-char and gpt2-small,
+#              per ORT optimisation level in OPT_LEVELS [all]
 #   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
 #              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 (ETAS [0 2]) from the same
 #              cold-start weights (INIT_WEIGHTS: both from that file, no cold start); RUN_FLAGS adds
@@ -90,12 +92,21 @@ for stage in "${stages[@]}"; do
       java_env
       for v in ${VOCABS:-98 50257}; do for p in ${PRECISIONS:-fp32 fp16}; do
         start_smi "bench-$v-$p"
-        # BENCH_TIMEOUT bounds each: fp16 took 49 s a step on the H200 (learner/README.md)
+        # BENCH_TIMEOUT bounds each run
         timeout "${BENCH_TIMEOUT:-300}" "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench learner --preset gpt2-small-char \
           --vocab "$v" --batch 64 --seq 320 --device cuda:0 --precision "$p" --warmup 3 --steps "${STEPS:-10}" ${BENCH_FLAGS:-} \
           2>&1 | tee "$OUT/bench-$v-$p.log" || true
         stop_smi "bench-$v-$p"
       done; done ;;
+    weights)
+      # weight hand-over over Kafka to 2 float16 CUDA actors (in-graph sampler sessions), per ORT
+      # optimisation level (OPT_LEVELS [all]: the session build is paid at every hand-over)
+      java_env
+      for lvl in ${OPT_LEVELS:-all}; do
+        "${JAVA[@]}" -Drollstream.ortOptLevel="$lvl" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench weights \
+          --device cuda:0 --session-fp16 --presets gpt2-small-char,gpt2-small --runs "${WEIGHT_RUNS:-5}" 2>&1 \
+          | grep -v onnxruntime | tee "$OUT/weights-$lvl.log"
+      done ;;
     run)
       # η = 0 with the cold start, then η = 2 from that run's cold-start weights, so both GRPO
       # phases start from the same policy; the figures count from the first GRPO event
