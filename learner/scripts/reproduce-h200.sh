@@ -20,7 +20,8 @@
 #              nvidia-smi sampled; VOCABS [98 50257] and PRECISIONS [fp32 fp16] narrow it, BENCH_FLAGS
 #              adds flags (e.g. --micro-batch-size 16)
 #   weights    rollstream bench weights --device cuda:0 --session-fp16, gpt2-small-char and gpt2-small,
-#              per ORT optimisation level in OPT_LEVELS [all]
+#              and bench generate --sample (gpt2-small fp16, 64 x 64+256), per ORT optimisation level
+#              in OPT_LEVELS [all]
 #   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
 #              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 (ETAS [0 2]) from the same
 #              cold-start weights (INIT_WEIGHTS: both from that file, no cold start); RUN_FLAGS adds
@@ -106,6 +107,10 @@ for stage in "${stages[@]}"; do
         "${JAVA[@]}" -Drollstream.ortOptLevel="$lvl" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench weights \
           --device cuda:0 --session-fp16 --presets gpt2-small-char,gpt2-small --runs "${WEIGHT_RUNS:-5}" 2>&1 \
           | grep -v onnxruntime | tee "$OUT/weights-$lvl.log"
+        # what the level costs in sampling speed: gpt2-small, float16, fused in-graph sampling, 64 rows
+        "${JAVA[@]}" -Drollstream.ortOptLevel="$lvl" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench generate \
+          --preset gpt2-small --device cuda:0 --fp16 --fused --sample --batch 64 --prompt-tokens 64 --new-tokens 256 \
+          --runs "${WEIGHT_RUNS:-5}" --djl-runs 0 2>&1 | grep -v onnxruntime | tee "$OUT/generate-$lvl.log"
       done ;;
     run)
       # η = 0 with the cold start, then η = 2 from that run's cold-start weights, so both GRPO
