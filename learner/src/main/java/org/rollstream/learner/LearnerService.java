@@ -189,17 +189,21 @@ public final class LearnerService implements AutoCloseable {
         try (NDManager nd = NDManager.newBaseManager(config.compute().device().resolve());
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumerProps("learner-" + config.runId()))) {
             Session session = new Session(nd, consumer, heldOut);
-            session.begin();
-            while (session.state.step() < config.grpoSteps() && !stopping.get()) {
-                session.feed();
-                session.receive(consumer.poll(Duration.ofMillis(100)));
-                session.state.expire();
-                LearnerState.Batch batch = session.state.nextBatch();
-                if (batch != null) {
-                    session.train(batch);
+            try {
+                session.begin();
+                while (session.state.step() < config.grpoSteps() && !stopping.get()) {
+                    session.feed();
+                    session.receive(consumer.poll(Duration.ofMillis(100)));
+                    session.state.expire();
+                    LearnerState.Batch batch = session.state.nextBatch();
+                    if (batch != null) {
+                        session.train(batch);
+                    }
                 }
+                return session.finish();
+            } finally {
+                session.publisher.close();
             }
-            return session.finish();
         }
     }
 
@@ -410,7 +414,8 @@ public final class LearnerService implements AutoCloseable {
             long p0 = time.nanoseconds();
             if (step % config.grpo().publishEvery() == 0) {
                 long v = state.publish();
-                publisher.publish(policy.exportWeights(), v, step);
+                // exported now (the next step changes the weights), encoded and announced on the publisher's thread
+                publisher.publishInBackground(policy.exportWeights(), v, step);
             }
             lastStepEndNs = time.nanoseconds();
             double publishSec = (lastStepEndNs - p0) / 1e9;
@@ -451,7 +456,8 @@ public final class LearnerService implements AutoCloseable {
             m.put("skipped_uninformative", (double) state.dropped(DropReason.UNINFORMATIVE));
             m.put("skipped_nonfinite", (double) trainer.skippedSteps());
             m.put("tokens_per_s", tps);
-            // where the learner's wall time goes: the GRPO step itself, handing weights out, and everything else
+            // where the learner's wall time goes: the GRPO step itself, handing weights out (the export, and waiting for
+            // the previous version's publication if it is still going), and everything else
             // (waiting for groups, evaluations, checkpoints); from step 2 on the three add up to the time between steps
             m.put("train_seconds", trainSec);
             m.put("publish_seconds", publishSec);
@@ -501,6 +507,7 @@ public final class LearnerService implements AutoCloseable {
 
         /** On a stop before the last step: a checkpoint of where it stands, so the next start resumes here. */
         Summary finish() {
+            publisher.awaitPublished(); // the last version is out before the run reports
             if (state.step() < config.grpoSteps() && grpoReady) {
                 checkpoint(); // a stop: keep everything, including outcomes not yet audited
             }
