@@ -174,13 +174,13 @@ class Fp16TrainingTest {
             GrpoTrainer trainer = new GrpoTrainer(policy, null, AdamW.standard(nd, 0),
                     GrpoConfig.builder().groupsPerStep(4).maxStaleness(0).klBeta(0).importanceCap(2.0)
                             .learningRate(3e-3).maxGradNorm(1.0).build(), 0).lossScale(scale);
-            float[] start = flat(policy.exportWeights());
+            float[] start = MicroBatchTest.flat(policy.exportWeights());
             GrpoTrainer.StepStats first = trainer.step(groups());
             assertFalse(first.applied(), "the overflowing update was applied");
             assertFalse(Double.isFinite(first.gradNorm()), "gradient norm " + first.gradNorm());
             assertEquals(1, trainer.skippedSteps());
             assertEquals(1 << 23, scale.factor(), "the scale halved");
-            assertArrayEquals(start, flat(policy.exportWeights()), "a skipped update leaves the weights as they were");
+            assertArrayEquals(start, MicroBatchTest.flat(policy.exportWeights()), "a skipped update leaves the weights as they were");
             int skipped = 1;
             while (!trainer.step(groups()).applied()) {
                 skipped++;
@@ -189,7 +189,7 @@ class Fp16TrainingTest {
             }
             System.out.printf("overflow: %d updates skipped, first applied at scale %.0f%n", skipped, scale.factor());
             assertEquals(skipped, trainer.skippedSteps());
-            float[] after = flat(policy.exportWeights());
+            float[] after = MicroBatchTest.flat(policy.exportWeights());
             double moved = 0;
             for (int i = 0; i < after.length; i++) {
                 assertTrue(Float.isFinite(after[i]), "weight " + i + " is " + after[i]);
@@ -225,7 +225,7 @@ class Fp16TrainingTest {
     @Test
     void fp16MicroBatchesGiveTheOnePassUpdate() {
         float[][] delta = new float[2][];
-        float[] start = flat(DjlPolicy.initialWeights(SPEC, 21));
+        float[] start = MicroBatchTest.flat(DjlPolicy.initialWeights(SPEC, 21));
         for (int run = 0; run < 2; run++) {
             try (NDManager nd = NDManager.newBaseManager()) {
                 DjlPolicy policy = new DjlPolicy(SPEC, nd, 21).computePrecision(ComputePrecision.FP16);
@@ -236,7 +236,7 @@ class Fp16TrainingTest {
                                 .learningRate(1e-2).maxGradNorm(0).build(), 0)
                         .microBatchSize(run == 0 ? 0 : 3).lossScale(LossScale.dynamic());
                 assertTrue(trainer.step(groups()).applied());
-                float[] after = flat(policy.exportWeights());
+                float[] after = MicroBatchTest.flat(policy.exportWeights());
                 delta[run] = new float[after.length];
                 for (int i = 0; i < after.length; i++) {
                     delta[run][i] = after[i] - start[i];
@@ -252,22 +252,5 @@ class Fp16TrainingTest {
         System.out.printf("fp16 micro-batches: largest weight change %.3e, whole vs micro-batched differ by %.3e%n", size, diff);
         assertTrue(size > 1e-4, "the step moved the weights: " + size);
         assertTrue(diff <= 1e-2 * size, "micro-batched fp16 update differs by " + diff + " (largest change " + size + ")");
-    }
-
-    private static float[] flat(Weights w) {
-        List<float[]> parts = new ArrayList<>();
-        int n = 0;
-        for (String name : SPEC.parameterShapes().keySet()) {
-            float[] d = w.get(name).data();
-            parts.add(d);
-            n += d.length;
-        }
-        float[] out = new float[n];
-        int at = 0;
-        for (float[] d : parts) {
-            System.arraycopy(d, 0, out, at, d.length);
-            at += d.length;
-        }
-        return out;
     }
 }

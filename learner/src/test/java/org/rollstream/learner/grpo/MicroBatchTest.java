@@ -76,11 +76,12 @@ class MicroBatchTest {
         }
     }
 
-    private static float[] flat(Weights w) {
+    /** Every parameter of {@code w} in one array, in the weights' (canonical) order; shared with Fp16TrainingTest. */
+    static float[] flat(Weights w) {
         List<float[]> parts = new ArrayList<>();
         int n = 0;
-        for (String name : SPEC.parameterShapes().keySet()) {
-            float[] d = w.get(name).data();
+        for (Weights.Tensor t : w.tensors().values()) {
+            float[] d = t.data();
             parts.add(d);
             n += d.length;
         }
