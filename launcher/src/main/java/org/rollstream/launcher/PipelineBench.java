@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.rollstream.launcher.pipeline.DistillationStage;
 import org.rollstream.launcher.pipeline.Metrics;
@@ -64,7 +65,7 @@ final class PipelineBench implements Callable<Integer> {
                 Pipeline pipeline = new Pipeline(R1Stages.all(onPolicyDistill), seedDir);
                 Map<String, StageResult> results;
                 try {
-                    results = pipeline.run(Pipeline.Selection.all(), () -> settings, seed, scale, System.out);
+                    results = pipeline.run(selection(seedDir), () -> settings, seed, scale, System.out);
                 } catch (PipelineException e) {
                     throw new UsageException(e.getMessage());
                 }
@@ -83,6 +84,20 @@ final class PipelineBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "distilled student > RL student on every seed: %s (%d of %d)%n", all ? "yes" : "no",
                 rows.stream().filter(Row::distilledWins).count(), rows.size());
         return 0;
+    }
+
+    /**
+     * Every stage, completed ones resumed; but a saved distillation result without the on-policy student
+     * when {@code --on-policy-distill} asks for one runs the distillation stage again (stages 1–4 are reused).
+     */
+    private Pipeline.Selection selection(Path seedDir) {
+        StageResult saved = onPolicyDistill ? StageResult.load(seedDir.resolve(DistillationStage.NAME)) : null;
+        if (saved != null && !saved.metrics().containsKey(key(DistillationStage.ONPOLICY_STUDENT))) {
+            System.out.println("[bench] the saved distillation result in " + seedDir
+                    + " has no on-policy student: running stage distillation again (stages 1-4 reused)");
+            return new Pipeline.Selection(Set.of(), DistillationStage.NAME, Set.of());
+        }
+        return Pipeline.Selection.all();
     }
 
     private static String key(String model) {
