@@ -13,6 +13,7 @@ import org.rollstream.launcher.pipeline.Pipeline;
 import org.rollstream.launcher.pipeline.PipelineException;
 import org.rollstream.launcher.pipeline.PipelineReport;
 import org.rollstream.launcher.pipeline.R1Stages;
+import org.rollstream.launcher.pipeline.Stage;
 import org.rollstream.launcher.pipeline.StageResult;
 import org.rollstream.transport.KafkaSettings;
 import picocli.CommandLine.Command;
@@ -62,7 +63,10 @@ final class PipelineBench implements Callable<Integer> {
             for (long seed = 1; seed <= seeds; seed++) {
                 Path seedDir = dir.resolve("seed-" + seed);
                 System.out.printf(Locale.ROOT, "== seed %d of %d: pipeline in %s%n", seed, seeds, seedDir.toAbsolutePath());
-                Pipeline pipeline = new Pipeline(R1Stages.all(onPolicyDistill), seedDir);
+                List<Stage> stages = new ArrayList<>(R1Stages.all(onPolicyDistill));
+                // a finished seed without the on-policy student gets just that, from its saved distilled student
+                stages.replaceAll(st -> st instanceof DistillationStage d ? d.reusingSaved() : st);
+                Pipeline pipeline = new Pipeline(stages, seedDir);
                 Map<String, StageResult> results;
                 try {
                     results = pipeline.run(selection(seedDir), () -> settings, seed, scale, System.out);
@@ -94,7 +98,7 @@ final class PipelineBench implements Callable<Integer> {
         StageResult saved = onPolicyDistill ? StageResult.load(seedDir.resolve(DistillationStage.NAME)) : null;
         if (saved != null && !saved.metrics().containsKey(key(DistillationStage.ONPOLICY_STUDENT))) {
             System.out.println("[bench] the saved distillation result in " + seedDir
-                    + " has no on-policy student: running stage distillation again (stages 1-4 reused)");
+                    + " has no on-policy student: running stage distillation again for it (stages 1-4 reused)");
             return new Pipeline.Selection(Set.of(), DistillationStage.NAME, Set.of());
         }
         return Pipeline.Selection.all();

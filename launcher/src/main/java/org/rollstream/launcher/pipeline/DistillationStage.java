@@ -65,7 +65,7 @@ public final class DistillationStage implements Stage {
     /** Sequences per SFT update, for the distilled student and the RL student's cold start alike. */
     static final int SFT_BATCH = 32;
     /** The on-policy updates' constant learning rate. */
-    static final double ONPOLICY_RATE = 2e-4;
+    static final double ONPOLICY_RATE = 5e-4;
     /** Held-out prompts the on-policy student's reverse KL is measured on, before and after. */
     static final int PROBE_PROMPTS = 64;
 
@@ -126,6 +126,7 @@ public final class DistillationStage implements Stage {
     private final Settings settings;
     private final boolean onPolicy;
     private final TeacherSamples teacherSamples;
+    private final boolean reuseSaved;
 
     /** The defaults scaled by the context; {@code onPolicy} adds on-policy distillation. */
     public DistillationStage(boolean onPolicy) {
@@ -134,9 +135,25 @@ public final class DistillationStage implements Stage {
 
     /** @param settings fixed settings (not scaled), or null for the defaults scaled by the context */
     public DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples) {
+        this(settings, onPolicy, teacherSamples, false);
+    }
+
+    private DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples, boolean reuseSaved) {
         this.settings = settings;
         this.onPolicy = onPolicy;
         this.teacherSamples = teacherSamples;
+        this.reuseSaved = reuseSaved;
+    }
+
+    /**
+     * This stage, but when it runs with on-policy distillation over a saved result of its own (a
+     * {@code stage.json} in its directory) whose distilled student exists and was trained for the same N,
+     * it keeps that result (teacher samples, distilled and RL students, their figures) and trains only the
+     * on-policy student from the saved distilled student. Without on-policy distillation, or with no such
+     * saved result, it runs as usual.
+     */
+    public DistillationStage reusingSaved() {
+        return new DistillationStage(settings, onPolicy, teacherSamples, true);
     }
 
     @Override
@@ -160,6 +177,11 @@ public final class DistillationStage implements Stage {
         Settings s = settings(context);
         Path teacherWeights = context.input(AlignmentStage.NAME).artifact(StageResult.POLICY);
         Path dir = context.stageDir(this);
+        StageResult saved = reuseSaved && s.onPolicySteps() > 0 ? StageResult.load(dir) : null;
+        if (saved != null && saved.artifacts().containsKey(STUDENT) && Files.exists(saved.artifacts().get(STUDENT))
+                && Double.valueOf((double) s.updates() * SFT_BATCH).equals(saved.metrics().get(STUDENT + ".trained-sequences"))) {
+            return addOnPolicy(s, saved, teacherWeights, context, t0);
+        }
         Files.createDirectories(dir);
         ModelSpec studentSpec = ModelSpec.preset(s.studentPreset());
         ModelSpec teacherSpec = WeightSnapshot.open(teacherWeights).spec();
@@ -195,6 +217,7 @@ public final class DistillationStage implements Stage {
         PolicyEvaluation.Result studentEval = PolicyEvaluation.evaluate(student, heldOut);
         put(metrics, STUDENT, studentEval, (System.nanoTime() - t1) / 1e9);
         metrics.put(STUDENT + ".trained-sequences", (double) sequences);
+        budgets(s, metrics);
         artifacts.put(STUDENT, student);
         report(context, STUDENT, metrics);
 
@@ -224,6 +247,38 @@ public final class DistillationStage implements Stage {
         metrics.put("distilled-beats-rl", metrics.get(STUDENT + "." + Metrics.ACCURACY) > metrics.get(RL_STUDENT + "." + Metrics.ACCURACY) ? 1.0 : 0.0);
         metrics.put(Metrics.SECONDS, (System.nanoTime() - t0) / 1e9);
         return new StageResult(NAME, artifacts, metrics);
+    }
+
+    /** The saved result with its on-policy student (re)made from its distilled student. */
+    private StageResult addOnPolicy(Settings s, StageResult saved, Path teacherWeights, StageContext context, long t0) {
+        Path dir = context.stageDir(this);
+        context.out().printf(Locale.ROOT, "[%s] reusing the saved result in %s (teacher samples, distilled and RL students): "
+                + "training the on-policy student only%n", NAME, dir.resolve(StageResult.FILE));
+        Map<String, Path> artifacts = new LinkedHashMap<>(saved.artifacts());
+        artifacts.remove(ONPOLICY_STUDENT);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        saved.metrics().forEach((k, v) -> {
+            if (!k.startsWith(ONPOLICY_STUDENT + ".")) {
+                metrics.put(k, v);
+            }
+        });
+        budgets(s, metrics); // results saved before these figures existed
+        List<TaskInstance> heldOut = PolicyEvaluation.heldOut(s.task(), context.seed(), s.evalSize());
+        Path onPolicyStudent = dir.resolve("onpolicy-student.safetensors");
+        onPolicy(s, saved.artifact(STUDENT), teacherWeights, heldOut, onPolicyStudent, context, metrics);
+        put(metrics, ONPOLICY_STUDENT, PolicyEvaluation.evaluate(onPolicyStudent, heldOut), (System.nanoTime() - t0) / 1e9);
+        artifacts.put(ONPOLICY_STUDENT, onPolicyStudent);
+        report(context, ONPOLICY_STUDENT, metrics);
+        metrics.put(Metrics.SECONDS, saved.metrics().getOrDefault(Metrics.SECONDS, 0.0) + (System.nanoTime() - t0) / 1e9);
+        return new StageResult(NAME, artifacts, metrics);
+    }
+
+    /** Each student's optimizer updates and sampled completions ({@code <model>.updates}, {@code <model>.sampled-completions}). */
+    private static void budgets(Settings s, Map<String, Double> metrics) {
+        metrics.put(STUDENT + ".updates", (double) s.updates());
+        metrics.put(STUDENT + ".sampled-completions", 0.0);
+        metrics.put(RL_STUDENT + ".updates", (double) s.updates());
+        metrics.put(RL_STUDENT + ".sampled-completions", (double) s.rlGrpoSteps() * s.groupsPerStep() * s.groupSize());
     }
 
     private static void put(Map<String, Double> metrics, String model, PolicyEvaluation.Result e, double seconds) {
@@ -335,7 +390,9 @@ public final class DistillationStage implements Stage {
         metrics.put(ONPOLICY_STUDENT + ".probe-reverse-kl-after", r.probeKlAfter());
         metrics.put(ONPOLICY_STUDENT + ".first-reverse-kl", r.firstKl());
         metrics.put(ONPOLICY_STUDENT + ".final-reverse-kl", r.lastKl());
-        metrics.put(ONPOLICY_STUDENT + ".updates", (double) s.onPolicySteps());
+        metrics.put(ONPOLICY_STUDENT + ".onpolicy-updates", (double) s.onPolicySteps());
+        metrics.put(ONPOLICY_STUDENT + ".updates", (double) s.updates() + s.onPolicySteps());
+        metrics.put(ONPOLICY_STUDENT + ".trained-sequences", (double) s.updates() * SFT_BATCH + r.sampledCompletions());
         metrics.put(ONPOLICY_STUDENT + ".sampled-completions", (double) r.sampledCompletions());
         metrics.put(ONPOLICY_STUDENT + ".sampled-tokens", (double) r.sampledTokens());
     }
