@@ -38,7 +38,8 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "bench-pipeline", description = "Where the pipelines go (default: ${DEFAULT-VALUE}).")
     Path dir;
 
-    @Option(names = "--on-policy-distill", description = "Include the on-policy distilled student.")
+    @Option(names = "--on-policy-distill", description = {"Include the on-policy distilled student. A seed whose saved",
+            "distillation result lacks it gets just that, from the saved distilled student."})
     boolean onPolicyDistill;
 
     /** One seed's row. */
