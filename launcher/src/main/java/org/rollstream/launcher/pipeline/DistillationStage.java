@@ -364,19 +364,19 @@ public final class DistillationStage implements Stage {
             probe.add(PromptTokens.encode(tokenizer, p.text()));
         }
         context.out().printf(Locale.ROOT, "[%s] on-policy distillation from the distilled student: %d updates of %d sampled "
-                        + "completions, rate %.0e; reverse KL probed on %d held-out prompts%n", NAME, s.onPolicySteps(),
+                        + "completions, rate %.0e after a warm-up over the first fifth; reverse KL probed on %d held-out prompts%n", NAME, s.onPolicySteps(),
                 s.onPolicyBatch(), s.onPolicyLearningRate(), probe.size());
         int every = Math.max(1, s.onPolicySteps() / 10);
         double[] window = new double[2]; // KL sum, steps since the last print
         OnPolicyDistillation.Result r = new OnPolicyDistillation(s.onPolicySteps(), s.onPolicyBatch(), s.maxNewTokens(),
-                s.onPolicyLearningRate(), 1.0, context.seed() + 11).run(st.spec(), st.load(), te.spec(), te.load(), prompts,
+                s.onPolicyLearningRate(), 1.0, context.seed() + 11, OnPolicyDistillTrainer.Estimator.FULL_VOCABULARY).run(st.spec(), st.load(), te.spec(), te.load(), prompts,
                 probe, tokenizer.pad(), tokenizer.eos(), (step, stats) -> {
-                    window[0] += stats.reverseKl();
+                    window[0] += stats.contextKl();
                     window[1]++;
                     if (step % every == 0 || step == s.onPolicySteps()) {
                         context.out().printf(Locale.ROOT, "[%s] on-policy distillation step %d/%d: reverse KL %.4f per token "
-                                + "(mean of the last %d steps), %d tokens this step%n", NAME, step, s.onPolicySteps(),
-                                window[0] / window[1], (int) window[1], stats.tokens());
+                                + "(mean of the last %d steps; this step's sampled estimate %.4f), %d tokens this step%n", NAME,
+                                step, s.onPolicySteps(), window[0] / window[1], (int) window[1], stats.reverseKl(), stats.tokens());
                         window[0] = 0;
                         window[1] = 0;
                     }

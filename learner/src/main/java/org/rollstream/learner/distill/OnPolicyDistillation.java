@@ -13,22 +13,26 @@ import org.rollstream.policy.djl.DjlPolicy;
 /**
  * A whole on-policy distillation run: {@code steps} updates of {@link OnPolicyDistillTrainer}, each on
  * {@code batch} completions the student has just sampled ({@link PolicySampler}, in process, so every
- * rollout comes from the weights being trained), at a constant learning rate. Before the first and after
- * the last update the student's reverse KL to the teacher is measured on fixed probe prompts with fresh
- * samples from a fixed random stream ({@link Result#probeKlBefore()}, {@link Result#probeKlAfter()}): the
- * figure the run is meant to lower, on prompts it never trains on.
+ * rollout comes from the weights being trained); the learning rate rises linearly over the first fifth of
+ * the updates (a fresh AdamW's first steps move every weight by about the rate, which would knock a
+ * converged student off its optimum), then stays. Before the first and after the last update the
+ * student's reverse KL to the teacher is measured on fixed probe prompts with fresh samples from a fixed
+ * random stream ({@link Result#probeKlBefore()}, {@link Result#probeKlAfter()}): the figure the run is
+ * meant to lower, on prompts it never trains on. Every KL figure here is the exact per-context one
+ * ({@link OnPolicyDistillTrainer#contextKl}), averaged over the sampled completions' positions.
  *
  * @param steps        optimizer updates (≥ 1)
  * @param batch        completions sampled per update (≥ 1)
  * @param maxNewTokens completion budget per rollout (≥ 1)
- * @param learningRate constant AdamW rate (&gt; 0, no weight decay, gradient norm clipped at 1)
+ * @param learningRate AdamW rate after the warm-up (&gt; 0, no weight decay, gradient norm clipped at 1)
  * @param temperature  sampling temperature (&gt; 0; 1 samples the student's own distribution)
  * @param seed         draws the rollouts; the probe samples use a stream of their own
+ * @param estimator    how each update's gradient is formed ({@link OnPolicyDistillTrainer.Estimator})
  */
 public record OnPolicyDistillation(int steps, int batch, int maxNewTokens, double learningRate, double temperature,
-                                   long seed) {
+                                   long seed, OnPolicyDistillTrainer.Estimator estimator) {
     public OnPolicyDistillation {
-        if (steps < 1 || batch < 1 || maxNewTokens < 1 || !(learningRate > 0) || !(temperature > 0)) {
+        if (steps < 1 || batch < 1 || maxNewTokens < 1 || !(learningRate > 0) || !(temperature > 0) || estimator == null) {
             throw new IllegalArgumentException("on-policy distillation needs steps, batch and maxNewTokens >= 1 and a positive "
                     + "learning rate and temperature; got " + this);
         }
@@ -38,9 +42,9 @@ public record OnPolicyDistillation(int steps, int batch, int maxNewTokens, doubl
      * What a run did.
      *
      * @param weights            the student's final weights
-     * @param probeKlBefore      per-token reverse KL on the probe prompts before the first update
+     * @param probeKlBefore      per-context reverse KL on the probe prompts before the first update
      * @param probeKlAfter       the same after the last update
-     * @param firstKl            mean per-token reverse KL of the training rollouts over the first tenth of steps
+     * @param firstKl            mean per-context reverse KL of the training rollouts over the first tenth of steps
      * @param lastKl             the same over the last tenth
      * @param sampledCompletions completions sampled for training ({@code steps × batch})
      * @param sampledTokens      completion tokens sampled for training (the tokens trained on)
@@ -68,11 +72,12 @@ public record OnPolicyDistillation(int steps, int batch, int maxNewTokens, doubl
             DjlPolicy studentPolicy = new DjlPolicy(studentSpec, nd, student);
             DjlPolicy teacherPolicy = new DjlPolicy(teacherSpec, nd, teacher);
             OnPolicyDistillTrainer trainer = new OnPolicyDistillTrainer(studentPolicy, teacherPolicy, AdamW.standard(nd, 0.0),
-                    1.0, padId);
+                    1.0, padId, estimator);
             PolicySampler sampler = new PolicySampler(studentPolicy, padId, eosId);
             double before = probeKl(trainer, sampler, probe);
             Random rnd = new Random(seed);
             int window = Math.max(1, steps / 10);
+            int warmup = Math.max(1, steps / 5);
             double first = 0;
             double last = 0;
             long tokens = 0;
@@ -82,13 +87,13 @@ public record OnPolicyDistillation(int steps, int batch, int maxNewTokens, doubl
                     ps.add(prompts.next());
                 }
                 List<OnPolicyDistillTrainer.Rollout> rollouts = rollouts(sampler, ps, rnd);
-                OnPolicyDistillTrainer.StepStats stats = trainer.step(rollouts, learningRate);
+                OnPolicyDistillTrainer.StepStats stats = trainer.step(rollouts, learningRate * Math.min(1.0, (i + 1.0) / warmup));
                 tokens += stats.tokens();
                 if (i < window) {
-                    first += stats.reverseKl() / window;
+                    first += stats.contextKl() / window;
                 }
                 if (i >= steps - window) {
-                    last += stats.reverseKl() / window;
+                    last += stats.contextKl() / window;
                 }
                 if (progress != null) {
                     progress.step(i + 1, stats);
@@ -105,7 +110,7 @@ public record OnPolicyDistillation(int steps, int batch, int maxNewTokens, doubl
             return Double.NaN;
         }
         // the same random stream before and after, so the two figures differ by the weights only
-        return trainer.reverseKl(rollouts(sampler, probe, new Random(seed ^ 0x5DEECE66DL)));
+        return trainer.contextKl(rollouts(sampler, probe, new Random(seed ^ 0x5DEECE66DL)));
     }
 
     private List<OnPolicyDistillTrainer.Rollout> rollouts(PolicySampler sampler, List<int[]> prompts, Random rnd) {

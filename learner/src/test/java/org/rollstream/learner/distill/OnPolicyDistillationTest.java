@@ -54,10 +54,13 @@ class OnPolicyDistillationTest {
         ModelSpec spec = ModelSpec.preset("student");
         Weights teacher = new SftRun(40, 16, 3e-3, 1).train(spec, DjlPolicy.initialWeights(spec, 1), traces, tok, null).weights();
         List<Double> kls = new ArrayList<>();
-        OnPolicyDistillation run = new OnPolicyDistillation(20, 8, 16, 2e-3, 1.0, 7);
+        OnPolicyDistillation run = new OnPolicyDistillation(20, 8, 16, 2e-3, 1.0, 7,
+                OnPolicyDistillTrainer.Estimator.FULL_VOCABULARY);
         OnPolicyDistillation.Result r = run.run(spec, DjlPolicy.initialWeights(spec, 9), spec, teacher, prompts, probe,
-                tok.pad(), tok.eos(), (step, s) -> kls.add(s.reverseKl()));
+                tok.pad(), tok.eos(), (step, s) -> kls.add(s.contextKl()));
 
+        System.out.printf("on-policy run: probe KL %.4f -> %.4f, training %.4f -> %.4f%n", r.probeKlBefore(), r.probeKlAfter(),
+                r.firstKl(), r.lastKl());
         assertEquals(20, kls.size(), "progress after every update");
         assertEquals(160, r.sampledCompletions());
         assertTrue(r.sampledTokens() > 0 && r.sampledTokens() <= 160 * 16, "sampled tokens " + r.sampledTokens());
