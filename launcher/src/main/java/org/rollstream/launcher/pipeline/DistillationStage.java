@@ -45,9 +45,11 @@ import org.rollstream.tasks.TaskRegistry;
  *       completions each, so it trains on at least as many sequences as the distilled student and
  *       samples besides. Each model's wall time and trained sequences are reported.</li>
  *   <li>Optionally <b>on-policy distillation</b> ({@code onpolicy-student}): the distilled student samples
- *       its own completions and learns from the teacher's per-token judgement
- *       ({@link OnPolicyDistillTrainer}: advantage = log π_teacher − log π_student per token). Sampling is
- *       in process with the student's DJL weights, so every rollout is exactly on-policy.</li>
+ *       its own completions and learns from the teacher's per-token judgement, the reverse KL at every
+ *       position it visited over the whole vocabulary ({@link OnPolicyDistillation} with
+ *       {@link OnPolicyDistillTrainer.Estimator#FULL_VOCABULARY}): R more updates of B·G sampled completions,
+ *       the RL student's GRPO budget. Sampling is in process with the student's DJL weights, so every
+ *       rollout is exactly on-policy. {@link #reusingSaved()} adds it to a saved result.</li>
  * </ol>
  *
  * <p>Every model is evaluated with {@link PolicyEvaluation} on the same held-out problems as the other
