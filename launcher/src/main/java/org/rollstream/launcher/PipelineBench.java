@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.rollstream.launcher.pipeline.DistillationStage;
 import org.rollstream.launcher.pipeline.Metrics;
@@ -12,6 +13,7 @@ import org.rollstream.launcher.pipeline.Pipeline;
 import org.rollstream.launcher.pipeline.PipelineException;
 import org.rollstream.launcher.pipeline.PipelineReport;
 import org.rollstream.launcher.pipeline.R1Stages;
+import org.rollstream.launcher.pipeline.Stage;
 import org.rollstream.launcher.pipeline.StageResult;
 import org.rollstream.transport.KafkaSettings;
 import picocli.CommandLine.Command;
@@ -36,7 +38,8 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "bench-pipeline", description = "Where the pipelines go (default: ${DEFAULT-VALUE}).")
     Path dir;
 
-    @Option(names = "--on-policy-distill", description = "Include the on-policy distilled student.")
+    @Option(names = "--on-policy-distill", description = {"Include the on-policy distilled student. A seed whose saved",
+            "distillation result lacks it gets just that, from the saved distilled student."})
     boolean onPolicyDistill;
 
     /** One seed's row. */
@@ -61,10 +64,13 @@ final class PipelineBench implements Callable<Integer> {
             for (long seed = 1; seed <= seeds; seed++) {
                 Path seedDir = dir.resolve("seed-" + seed);
                 System.out.printf(Locale.ROOT, "== seed %d of %d: pipeline in %s%n", seed, seeds, seedDir.toAbsolutePath());
-                Pipeline pipeline = new Pipeline(R1Stages.all(onPolicyDistill), seedDir);
+                List<Stage> stages = new ArrayList<>(R1Stages.all(onPolicyDistill));
+                // a finished seed without the on-policy student gets just that, from its saved distilled student
+                stages.replaceAll(st -> st instanceof DistillationStage d ? d.reusingSaved() : st);
+                Pipeline pipeline = new Pipeline(stages, seedDir);
                 Map<String, StageResult> results;
                 try {
-                    results = pipeline.run(Pipeline.Selection.all(), () -> settings, seed, scale, System.out);
+                    results = pipeline.run(selection(seedDir), () -> settings, seed, scale, System.out);
                 } catch (PipelineException e) {
                     throw new UsageException(e.getMessage());
                 }
@@ -83,6 +89,20 @@ final class PipelineBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "distilled student > RL student on every seed: %s (%d of %d)%n", all ? "yes" : "no",
                 rows.stream().filter(Row::distilledWins).count(), rows.size());
         return 0;
+    }
+
+    /**
+     * Every stage, completed ones resumed; but a saved distillation result without the on-policy student
+     * when {@code --on-policy-distill} asks for one runs the distillation stage again (stages 1–4 are reused).
+     */
+    private Pipeline.Selection selection(Path seedDir) {
+        StageResult saved = onPolicyDistill ? StageResult.load(seedDir.resolve(DistillationStage.NAME)) : null;
+        if (saved != null && !saved.metrics().containsKey(key(DistillationStage.ONPOLICY_STUDENT))) {
+            System.out.println("[bench] the saved distillation result in " + seedDir
+                    + " has no on-policy student: running stage distillation again for it (stages 1-4 reused)");
+            return new Pipeline.Selection(Set.of(), DistillationStage.NAME, Set.of());
+        }
+        return Pipeline.Selection.all();
     }
 
     private static String key(String model) {

@@ -1,24 +1,22 @@
 package org.rollstream.launcher.pipeline;
 
-import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import org.rollstream.actor.ActorConfig;
 import org.rollstream.launcher.LocalRun;
 import org.rollstream.learner.Checkpoints;
 import org.rollstream.learner.ColdStart;
 import org.rollstream.learner.LearnerConfig;
 import org.rollstream.learner.distill.OnPolicyDistillTrainer;
-import org.rollstream.learner.distill.PolicySampler;
+import org.rollstream.learner.distill.OnPolicyDistillation;
 import org.rollstream.learner.grpo.GrpoConfig;
-import org.rollstream.learner.optim.AdamW;
 import org.rollstream.learner.sft.SftRun;
 import org.rollstream.learner.sft.SftTrainer;
 import org.rollstream.policy.CharTokenizer;
@@ -47,9 +45,11 @@ import org.rollstream.tasks.TaskRegistry;
  *       completions each, so it trains on at least as many sequences as the distilled student and
  *       samples besides. Each model's wall time and trained sequences are reported.</li>
  *   <li>Optionally <b>on-policy distillation</b> ({@code onpolicy-student}): the distilled student samples
- *       its own completions and learns from the teacher's per-token judgement
- *       ({@link OnPolicyDistillTrainer}: advantage = log π_teacher − log π_student per token). Sampling is
- *       in process with the student's DJL weights, so every rollout is exactly on-policy.</li>
+ *       its own completions and learns from the teacher's per-token judgement, the reverse KL at every
+ *       position it visited over the whole vocabulary ({@link OnPolicyDistillation} with
+ *       {@link OnPolicyDistillTrainer.Estimator#FULL_VOCABULARY}): R more updates of B·G sampled completions,
+ *       the RL student's GRPO budget. Sampling is in process with the student's DJL weights, so every
+ *       rollout is exactly on-policy. {@link #reusingSaved()} adds it to a saved result.</li>
  * </ol>
  *
  * <p>Every model is evaluated with {@link PolicyEvaluation} on the same held-out problems as the other
@@ -66,51 +66,69 @@ public final class DistillationStage implements Stage {
     public static final String TEACHER = "teacher";
     /** Sequences per SFT update, for the distilled student and the RL student's cold start alike. */
     static final int SFT_BATCH = 32;
+    /** The on-policy updates' constant learning rate. */
+    static final double ONPOLICY_RATE = 5e-4;
+    /** Held-out prompts the on-policy student's reverse KL is measured on, before and after. */
+    static final int PROBE_PROMPTS = 64;
 
     /**
      * Sizes of the stage.
      *
-     * @param task           reasoning task evaluated (and the RL student's training task)
-     * @param studentPreset  the student's model preset
-     * @param updates        N, optimizer updates each student gets
-     * @param rlGrpoSteps    R, how many of the RL student's N updates are GRPO steps
-     * @param groupsPerStep  B of the RL student's GRPO
-     * @param groupSize      G of the RL student's GRPO
-     * @param onPolicySteps  on-policy distillation updates (0: none)
-     * @param onPolicyBatch  student rollouts per on-policy update
-     * @param evalSize       held-out problems
-     * @param maxNewTokens   completion budget for sampling and evaluation
+     * @param task                 reasoning task evaluated (and the RL student's training task)
+     * @param studentPreset        the student's model preset
+     * @param updates              N, optimizer updates each student gets
+     * @param rlGrpoSteps          R, how many of the RL student's N updates are GRPO steps
+     * @param groupsPerStep        B of the RL student's GRPO
+     * @param groupSize            G of the RL student's GRPO
+     * @param onPolicySteps        on-policy distillation updates after the distilled student's N (0: none)
+     * @param onPolicyBatch        student rollouts sampled per on-policy update
+     * @param onPolicyLearningRate the on-policy updates' constant rate
+     * @param evalSize             held-out problems
+     * @param maxNewTokens         completion budget for sampling and evaluation
      */
     public record Settings(String task, String studentPreset, int updates, int rlGrpoSteps, int groupsPerStep,
-                           int groupSize, int onPolicySteps, int onPolicyBatch, int evalSize, int maxNewTokens) {
+                           int groupSize, int onPolicySteps, int onPolicyBatch, double onPolicyLearningRate, int evalSize,
+                           int maxNewTokens) {
         public Settings {
             if (updates < 1 || rlGrpoSteps < 1 || rlGrpoSteps >= updates || groupsPerStep < 1 || groupSize < 2
-                    || onPolicySteps < 0 || onPolicyBatch < 1 || evalSize < 1 || maxNewTokens < 1) {
+                    || onPolicySteps < 0 || onPolicyBatch < 1 || !(onPolicyLearningRate > 0) || evalSize < 1
+                    || maxNewTokens < 1) {
                 throw new PipelineException("distillation settings out of range: " + this);
             }
         }
 
+        /**
+         * N = 1500, R = 60 GRPO steps of B·G = 8·8; with on-policy distillation, as many on-policy updates as the
+         * RL student has GRPO steps ({@link #onPolicyStepsFor}), each on as many sampled completions (B·G = 64).
+         */
         public static Settings defaults() {
-            return new Settings("arithmetic", "student", 1500, 60, 8, 8, 150, 16, 200, PolicyEvaluation.MAX_NEW_TOKENS);
+            return new Settings("arithmetic", "student", 1500, 60, 8, 8, 0, 64, ONPOLICY_RATE, 200,
+                    PolicyEvaluation.MAX_NEW_TOKENS);
         }
 
         public Settings scaled(double scale) {
             int n = Math.max(100, (int) Math.round(updates * scale));
             int r = Math.max(5, (int) Math.round(rlGrpoSteps * scale));
             return new Settings(task, studentPreset, n, Math.min(r, n - 1), groupsPerStep, groupSize,
-                    onPolicySteps == 0 ? 0 : Math.max(10, (int) Math.round(onPolicySteps * scale)), onPolicyBatch,
-                    evalSize, maxNewTokens);
+                    onPolicySteps == 0 ? 0 : Math.max(5, (int) Math.round(onPolicySteps * scale)), onPolicyBatch,
+                    onPolicyLearningRate, evalSize, maxNewTokens);
         }
 
         public Settings withOnPolicySteps(int steps) {
             return new Settings(task, studentPreset, updates, rlGrpoSteps, groupsPerStep, groupSize, steps, onPolicyBatch,
-                    evalSize, maxNewTokens);
+                    onPolicyLearningRate, evalSize, maxNewTokens);
+        }
+
+        /** The on-policy budget matched to the RL student's GRPO phase: R updates. */
+        public int onPolicyStepsFor() {
+            return rlGrpoSteps;
         }
     }
 
     private final Settings settings;
     private final boolean onPolicy;
     private final TeacherSamples teacherSamples;
+    private final boolean reuseSaved;
 
     /** The defaults scaled by the context; {@code onPolicy} adds on-policy distillation. */
     public DistillationStage(boolean onPolicy) {
@@ -119,9 +137,25 @@ public final class DistillationStage implements Stage {
 
     /** @param settings fixed settings (not scaled), or null for the defaults scaled by the context */
     public DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples) {
+        this(settings, onPolicy, teacherSamples, false);
+    }
+
+    private DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples, boolean reuseSaved) {
         this.settings = settings;
         this.onPolicy = onPolicy;
         this.teacherSamples = teacherSamples;
+        this.reuseSaved = reuseSaved;
+    }
+
+    /**
+     * This stage, but when it runs with on-policy distillation over a saved result of its own (a
+     * {@code stage.json} in its directory) whose distilled student exists and was trained for the same N,
+     * it keeps that result (teacher samples, distilled and RL students, their figures) and trains only the
+     * on-policy student from the saved distilled student. Without on-policy distillation, or with no such
+     * saved result, it runs as usual.
+     */
+    public DistillationStage reusingSaved() {
+        return new DistillationStage(settings, onPolicy, teacherSamples, true);
     }
 
     @Override
@@ -136,8 +170,7 @@ public final class DistillationStage implements Stage {
 
     public Settings settings(StageContext context) {
         Settings s = settings != null ? settings : Settings.defaults().scaled(context.scale());
-        return onPolicy ? (s.onPolicySteps() > 0 ? s : s.withOnPolicySteps(Math.max(10, (int) Math.round(150 * context.scale()))))
-                : s.withOnPolicySteps(0);
+        return onPolicy ? (s.onPolicySteps() > 0 ? s : s.withOnPolicySteps(s.onPolicyStepsFor())) : s.withOnPolicySteps(0);
     }
 
     @Override
@@ -146,6 +179,11 @@ public final class DistillationStage implements Stage {
         Settings s = settings(context);
         Path teacherWeights = context.input(AlignmentStage.NAME).artifact(StageResult.POLICY);
         Path dir = context.stageDir(this);
+        StageResult saved = reuseSaved && s.onPolicySteps() > 0 ? StageResult.load(dir) : null;
+        if (saved != null && saved.artifacts().containsKey(STUDENT) && Files.exists(saved.artifacts().get(STUDENT))
+                && Double.valueOf((double) s.updates() * SFT_BATCH).equals(saved.metrics().get(STUDENT + ".trained-sequences"))) {
+            return addOnPolicy(s, saved, teacherWeights, context, t0);
+        }
         Files.createDirectories(dir);
         ModelSpec studentSpec = ModelSpec.preset(s.studentPreset());
         ModelSpec teacherSpec = WeightSnapshot.open(teacherWeights).spec();
@@ -181,6 +219,7 @@ public final class DistillationStage implements Stage {
         PolicyEvaluation.Result studentEval = PolicyEvaluation.evaluate(student, heldOut);
         put(metrics, STUDENT, studentEval, (System.nanoTime() - t1) / 1e9);
         metrics.put(STUDENT + ".trained-sequences", (double) sequences);
+        budgets(s, metrics);
         artifacts.put(STUDENT, student);
         report(context, STUDENT, metrics);
 
@@ -198,9 +237,8 @@ public final class DistillationStage implements Stage {
         if (s.onPolicySteps() > 0) {
             long t3 = System.nanoTime();
             Path onPolicyStudent = dir.resolve("onpolicy-student.safetensors");
-            double kl = onPolicy(s, student, teacherWeights, onPolicyStudent, context);
+            onPolicy(s, student, teacherWeights, heldOut, onPolicyStudent, context, metrics);
             put(metrics, ONPOLICY_STUDENT, PolicyEvaluation.evaluate(onPolicyStudent, heldOut), (System.nanoTime() - t3) / 1e9);
-            metrics.put(ONPOLICY_STUDENT + ".final-reverse-kl", kl);
             artifacts.put(ONPOLICY_STUDENT, onPolicyStudent);
             report(context, ONPOLICY_STUDENT, metrics);
         }
@@ -211,6 +249,38 @@ public final class DistillationStage implements Stage {
         metrics.put("distilled-beats-rl", metrics.get(STUDENT + "." + Metrics.ACCURACY) > metrics.get(RL_STUDENT + "." + Metrics.ACCURACY) ? 1.0 : 0.0);
         metrics.put(Metrics.SECONDS, (System.nanoTime() - t0) / 1e9);
         return new StageResult(NAME, artifacts, metrics);
+    }
+
+    /** The saved result with its on-policy student (re)made from its distilled student. */
+    private StageResult addOnPolicy(Settings s, StageResult saved, Path teacherWeights, StageContext context, long t0) {
+        Path dir = context.stageDir(this);
+        context.out().printf(Locale.ROOT, "[%s] reusing the saved result in %s (teacher samples, distilled and RL students): "
+                + "training the on-policy student only%n", NAME, dir.resolve(StageResult.FILE));
+        Map<String, Path> artifacts = new LinkedHashMap<>(saved.artifacts());
+        artifacts.remove(ONPOLICY_STUDENT);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        saved.metrics().forEach((k, v) -> {
+            if (!k.startsWith(ONPOLICY_STUDENT + ".")) {
+                metrics.put(k, v);
+            }
+        });
+        budgets(s, metrics); // results saved before these figures existed
+        List<TaskInstance> heldOut = PolicyEvaluation.heldOut(s.task(), context.seed(), s.evalSize());
+        Path onPolicyStudent = dir.resolve("onpolicy-student.safetensors");
+        onPolicy(s, saved.artifact(STUDENT), teacherWeights, heldOut, onPolicyStudent, context, metrics);
+        put(metrics, ONPOLICY_STUDENT, PolicyEvaluation.evaluate(onPolicyStudent, heldOut), (System.nanoTime() - t0) / 1e9);
+        artifacts.put(ONPOLICY_STUDENT, onPolicyStudent);
+        report(context, ONPOLICY_STUDENT, metrics);
+        metrics.put(Metrics.SECONDS, saved.metrics().getOrDefault(Metrics.SECONDS, 0.0) + (System.nanoTime() - t0) / 1e9);
+        return new StageResult(NAME, artifacts, metrics);
+    }
+
+    /** Each student's optimizer updates and sampled completions ({@code <model>.updates}, {@code <model>.sampled-completions}). */
+    private static void budgets(Settings s, Map<String, Double> metrics) {
+        metrics.put(STUDENT + ".updates", (double) s.updates());
+        metrics.put(STUDENT + ".sampled-completions", 0.0);
+        metrics.put(RL_STUDENT + ".updates", (double) s.updates());
+        metrics.put(RL_STUDENT + ".sampled-completions", (double) s.rlGrpoSteps() * s.groupsPerStep() * s.groupSize());
     }
 
     private static void put(Map<String, Double> metrics, String model, PolicyEvaluation.Result e, double seconds) {
@@ -268,39 +338,64 @@ public final class DistillationStage implements Stage {
         WeightSnapshot.write(out, last.policy(), spec, last.state().version(), last.state().step(), false);
     }
 
-    /** On-policy distillation of the distilled student toward the teacher; returns the last measured reverse KL. */
-    private static double onPolicy(Settings s, Path student, Path teacher, Path out, StageContext context) {
+    /**
+     * On-policy distillation of the distilled student toward the teacher ({@link OnPolicyDistillation}): training
+     * prompts from the task's training split, the reverse KL probed on the first {@value #PROBE_PROMPTS} held-out
+     * problems before and after; records its figures under {@code onpolicy-student.*} and writes the weights.
+     */
+    private static void onPolicy(Settings s, Path student, Path teacher, List<TaskInstance> heldOut, Path out,
+                                 StageContext context, Map<String, Double> metrics) {
         CharTokenizer tokenizer = CharTokenizer.builtin();
         WeightSnapshot st = WeightSnapshot.open(student);
         WeightSnapshot te = WeightSnapshot.open(teacher);
-        TaskDataset prompts = TaskDataset.generated(TaskRegistry.defaults().resolve(s.task()), context.seed(), 10_000, s.evalSize());
-        var train = prompts.train(0);
-        try (NDManager nd = NDManager.newBaseManager()) {
-            DjlPolicy studentPolicy = new DjlPolicy(st.spec(), nd, st.load());
-            DjlPolicy teacherPolicy = new DjlPolicy(te.spec(), nd, te.load());
-            OnPolicyDistillTrainer trainer = new OnPolicyDistillTrainer(studentPolicy, teacherPolicy, AdamW.standard(nd, 0.0),
-                    1.0, tokenizer.pad());
-            PolicySampler sampler = new PolicySampler(studentPolicy, tokenizer.pad(), tokenizer.eos());
-            Random rnd = new Random(context.seed() + 11);
-            double kl = Double.NaN;
-            for (int i = 0; i < s.onPolicySteps(); i++) {
-                List<int[]> ps = new ArrayList<>(s.onPolicyBatch());
-                for (int j = 0; j < s.onPolicyBatch(); j++) {
-                    ps.add(PromptTokens.encode(tokenizer, train.next().text()));
-                }
-                List<int[]> cs = sampler.sample(ps, s.maxNewTokens(), 1.0, rnd);
-                List<OnPolicyDistillTrainer.Rollout> rollouts = new ArrayList<>(ps.size());
-                for (int j = 0; j < ps.size(); j++) {
-                    rollouts.add(new OnPolicyDistillTrainer.Rollout(ps.get(j), cs.get(j)));
-                }
-                kl = trainer.step(rollouts, 2e-4).reverseKl();
-                if ((i + 1) % 25 == 0 || i + 1 == s.onPolicySteps()) {
-                    context.out().printf(Locale.ROOT, "[%s] on-policy distillation step %d/%d reverse KL %.4f%n", NAME, i + 1,
-                            s.onPolicySteps(), kl);
-                }
+        Iterator<TaskInstance> train = TaskDataset.generated(TaskRegistry.defaults().resolve(s.task()), context.seed(), 10_000,
+                s.evalSize()).train(0);
+        Iterator<int[]> prompts = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return true;
             }
-            WeightSnapshot.write(out, studentPolicy.exportWeights(), st.spec(), 0, s.onPolicySteps(), false);
-            return kl;
+
+            @Override
+            public int[] next() {
+                return PromptTokens.encode(tokenizer, train.next().text());
+            }
+        };
+        List<int[]> probe = new ArrayList<>();
+        for (TaskInstance p : heldOut.subList(0, Math.min(PROBE_PROMPTS, heldOut.size()))) {
+            probe.add(PromptTokens.encode(tokenizer, p.text()));
         }
+        context.out().printf(Locale.ROOT, "[%s] on-policy distillation from the distilled student: %d updates of %d sampled "
+                        + "completions, rate %.0e after a warm-up over the first fifth; reverse KL probed on %d held-out prompts%n", NAME, s.onPolicySteps(),
+                s.onPolicyBatch(), s.onPolicyLearningRate(), probe.size());
+        int every = Math.max(1, s.onPolicySteps() / 10);
+        double[] window = new double[2]; // KL sum, steps since the last print
+        OnPolicyDistillation.Result r = new OnPolicyDistillation(s.onPolicySteps(), s.onPolicyBatch(), s.maxNewTokens(),
+                s.onPolicyLearningRate(), 1.0, context.seed() + 11, OnPolicyDistillTrainer.Estimator.FULL_VOCABULARY).run(st.spec(), st.load(), te.spec(), te.load(), prompts,
+                probe, tokenizer.pad(), tokenizer.eos(), (step, stats) -> {
+                    window[0] += stats.contextKl();
+                    window[1]++;
+                    if (step % every == 0 || step == s.onPolicySteps()) {
+                        context.out().printf(Locale.ROOT, "[%s] on-policy distillation step %d/%d: reverse KL %.4f per token "
+                                + "(mean of the last %d steps; this step's sampled estimate %.4f), %d tokens this step%n", NAME,
+                                step, s.onPolicySteps(), window[0] / window[1], (int) window[1], stats.reverseKl(), stats.tokens());
+                        window[0] = 0;
+                        window[1] = 0;
+                    }
+                });
+        context.out().printf(Locale.ROOT, "[%s] on-policy distillation: probe reverse KL %.4f -> %.4f per token, training "
+                        + "rollouts %.4f -> %.4f; %d completions, %d tokens sampled%s%n", NAME, r.probeKlBefore(),
+                r.probeKlAfter(), r.firstKl(), r.lastKl(), r.sampledCompletions(), r.sampledTokens(),
+                r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " non-finite updates skipped" : "");
+        WeightSnapshot.write(out, r.weights(), st.spec(), 0, s.onPolicySteps(), false);
+        metrics.put(ONPOLICY_STUDENT + ".probe-reverse-kl-before", r.probeKlBefore());
+        metrics.put(ONPOLICY_STUDENT + ".probe-reverse-kl-after", r.probeKlAfter());
+        metrics.put(ONPOLICY_STUDENT + ".first-reverse-kl", r.firstKl());
+        metrics.put(ONPOLICY_STUDENT + ".final-reverse-kl", r.lastKl());
+        metrics.put(ONPOLICY_STUDENT + ".onpolicy-updates", (double) s.onPolicySteps());
+        metrics.put(ONPOLICY_STUDENT + ".updates", (double) s.updates() + s.onPolicySteps());
+        metrics.put(ONPOLICY_STUDENT + ".trained-sequences", (double) s.updates() * SFT_BATCH + r.sampledCompletions());
+        metrics.put(ONPOLICY_STUDENT + ".sampled-completions", (double) r.sampledCompletions());
+        metrics.put(ONPOLICY_STUDENT + ".sampled-tokens", (double) r.sampledTokens());
     }
 }

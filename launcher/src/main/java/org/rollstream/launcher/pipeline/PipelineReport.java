@@ -149,6 +149,42 @@ public final class PipelineReport {
         return file;
     }
 
+    /** The distillation stage's models side by side with what each cost: updates, sequences trained, completions sampled. */
+    static String distillationBudgets(Map<String, Double> m) {
+        StringBuilder sb = new StringBuilder("## Distillation: the students and their budgets\n\n")
+                .append("| model | held-out accuracy | optimizer updates | sequences trained | completions sampled | seconds |\n")
+                .append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for (String model : List.of(DistillationStage.TEACHER, DistillationStage.STUDENT, DistillationStage.RL_STUDENT,
+                DistillationStage.ONPOLICY_STUDENT)) {
+            if (!m.containsKey(model + "." + Metrics.ACCURACY)) {
+                continue;
+            }
+            boolean teacher = model.equals(DistillationStage.TEACHER);
+            sb.append("| ").append(model).append(" | ").append(cell(Metrics.ACCURACY, m.get(model + "." + Metrics.ACCURACY)))
+                    .append(" | ").append(teacher ? "stages 1-4" : count(m.get(model + ".updates")))
+                    .append(" | ").append(teacher ? "" : count(m.get(model + ".trained-sequences")))
+                    .append(" | ").append(teacher ? "" : count(m.get(model + ".sampled-completions")))
+                    .append(" | ").append(cell(Metrics.SECONDS, m.get(model + "." + Metrics.SECONDS))).append(" |\n");
+        }
+        Double before = m.get(DistillationStage.ONPOLICY_STUDENT + ".probe-reverse-kl-before");
+        if (before != null) {
+            sb.append(String.format(Locale.ROOT, "%nOn-policy distillation: %.0f updates from the distilled student, %.0f completions "
+                            + "(%.0f tokens) sampled; reverse KL to the teacher per token on held-out prompts %.4f -> %.4f, on the "
+                            + "training rollouts %.4f -> %.4f (first and last tenth of updates).%n",
+                    m.getOrDefault(DistillationStage.ONPOLICY_STUDENT + ".onpolicy-updates", Double.NaN),
+                    m.getOrDefault(DistillationStage.ONPOLICY_STUDENT + ".sampled-completions", Double.NaN),
+                    m.getOrDefault(DistillationStage.ONPOLICY_STUDENT + ".sampled-tokens", Double.NaN), before,
+                    m.getOrDefault(DistillationStage.ONPOLICY_STUDENT + ".probe-reverse-kl-after", Double.NaN),
+                    m.getOrDefault(DistillationStage.ONPOLICY_STUDENT + ".first-reverse-kl", Double.NaN),
+                    m.getOrDefault(DistillationStage.ONPOLICY_STUDENT + ".final-reverse-kl", Double.NaN)));
+        }
+        return sb.append('\n').toString();
+    }
+
+    private static String count(Double v) {
+        return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, "%,.0f", v);
+    }
+
     private static String markdown(List<Row> rows, Map<String, StageResult> results, Path pipelineDir, String command) {
         StringBuilder sb = new StringBuilder("# R1 pipeline report\n\n");
         if (command != null) {
@@ -165,7 +201,12 @@ public final class PipelineReport {
             sb.append('\n');
         }
         sb.append("\nAccuracy is greedy, on the same held-out problems for every stage; rates are shares of those ")
-                .append("completions; seconds is the stage's (or model's) wall time.\n\n## Artifacts\n\n");
+                .append("completions; seconds is the stage's (or model's) wall time.\n\n");
+        StageResult distillation = results.get(DistillationStage.NAME);
+        if (distillation != null) {
+            sb.append(distillationBudgets(distillation.metrics()));
+        }
+        sb.append("## Artifacts\n\n");
         for (StageResult r : results.values()) {
             r.artifacts().forEach((name, p) -> sb.append("- ").append(r.stage()).append(" `").append(name).append("`: ")
                     .append(pipelineDir == null ? p : pipelineDir.toAbsolutePath().relativize(p.toAbsolutePath()))

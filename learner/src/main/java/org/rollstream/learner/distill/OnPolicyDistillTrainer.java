@@ -4,6 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.Arrays;
@@ -25,11 +27,31 @@ import org.rollstream.policy.djl.DjlPolicy;
  * finite is not applied and counted in {@link #skippedSteps()}.
  */
 public final class OnPolicyDistillTrainer {
+    /** How a step turns the teacher's judgement of the student's rollouts into a gradient. */
+    public enum Estimator {
+        /**
+         * Policy gradient on the sampled token: {@code A_t = log π_teacher(y_t) − log π_student(y_t)}, loss
+         * {@code −Σ A_t · log π_student(y_t)}. Unbiased for the per-context reverse KL's gradient, but it
+         * rests on the one token drawn at each position, and a rare token the teacher all but excludes
+         * gives a huge advantage that dominates the step.
+         */
+        SAMPLED_TOKEN,
+        /**
+         * The same expectation taken over the whole vocabulary at each visited position: loss
+         * {@code Σ_t KL(π_student(·|context_t) ‖ π_teacher(·|context_t))}, i.e. every token's advantage
+         * weighted by the student's probability of it. The contexts are still the student's own samples,
+         * so it is still on-policy; only the token-level sampling noise is gone (a vocabulary of a few
+         * dozen characters makes the sum cheap).
+         */
+        FULL_VOCABULARY
+    }
+
     private final DjlPolicy student;
     private final DjlPolicy teacher;
     private final AdamW optimizer;
     private final double maxGradNorm;
     private final int padId;
+    private final Estimator estimator;
     private long skippedSteps;
 
     /** A student rollout: the prompt's tokens and the sampled completion (its {@code <eos>} included if sampled). */
@@ -39,16 +61,25 @@ public final class OnPolicyDistillTrainer {
     /**
      * Figures of one step.
      *
-     * @param loss       the policy-gradient loss before the update
+     * @param loss       the loss before the update (the policy-gradient surrogate, or the mean per-context KL)
      * @param reverseKl  mean over sampled tokens of log π_student − log π_teacher (the per-token reverse KL estimate)
+     * @param contextKl  mean over the same positions of the exact KL(π_student(·|context) ‖ π_teacher(·|context)),
+     *                   summed over the vocabulary before the update: the quantity {@code reverseKl} estimates, without
+     *                   the noise of the one sampled token
      * @param tokens     completion tokens trained
      * @param gradNorm   global gradient norm before clipping
      * @param applied    false when the update was skipped as non-finite
      */
-    public record StepStats(double loss, double reverseKl, int tokens, double gradNorm, boolean applied) {
+    public record StepStats(double loss, double reverseKl, double contextKl, int tokens, double gradNorm, boolean applied) {
     }
 
+    /** With the {@link Estimator#SAMPLED_TOKEN} estimator. */
     public OnPolicyDistillTrainer(DjlPolicy student, DjlPolicy teacher, AdamW optimizer, double maxGradNorm, int padId) {
+        this(student, teacher, optimizer, maxGradNorm, padId, Estimator.SAMPLED_TOKEN);
+    }
+
+    public OnPolicyDistillTrainer(DjlPolicy student, DjlPolicy teacher, AdamW optimizer, double maxGradNorm, int padId,
+                                  Estimator estimator) {
         if (student.spec().vocabSize() != teacher.spec().vocabSize()) {
             throw new IllegalArgumentException("student and teacher vocabularies differ: " + student.spec().vocabSize()
                     + " vs " + teacher.spec().vocabSize());
@@ -58,6 +89,7 @@ public final class OnPolicyDistillTrainer {
         this.optimizer = optimizer;
         this.maxGradNorm = maxGradNorm;
         this.padId = padId;
+        this.estimator = estimator;
     }
 
     public long skippedSteps() {
@@ -77,6 +109,26 @@ public final class OnPolicyDistillTrainer {
             NDArray t = teacher.tokenLogProbs(l.seqs, false);
             return s.sub(t).mul(l.mask).sum().getFloat() / l.tokens;
         }
+    }
+
+    /**
+     * Mean over completion positions of the exact per-context reverse KL, KL(π_student(·|context) ‖
+     * π_teacher(·|context)) summed over the whole vocabulary, without training: what the sampled
+     * {@link #reverseKl} estimates, with no sampling noise at the token.
+     */
+    public double contextKl(List<Rollout> rollouts) {
+        try (NDManager nd = student.manager().newSubManager(); NDScope scope = new NDScope()) {
+            Layout l = Layout.of(nd, rollouts, padId, Math.min(student.spec().contextLength(), teacher.spec().contextLength()));
+            return l.tokens == 0 ? 0 : contextKl(l);
+        }
+    }
+
+    private double contextKl(Layout l) {
+        long t = l.seqs.getShape().get(1);
+        NDArray input = l.seqs.get(new NDIndex(":, 0:{}", t - 1));
+        NDArray ls = student.logits(input, false).logSoftmax(-1);
+        NDArray lt = teacher.logits(input, false).logSoftmax(-1);
+        return ls.exp().mul(ls.sub(lt)).sum(new int[] {-1}).mul(l.mask).sum().getFloat() / l.tokens;
     }
 
     /**
@@ -102,16 +154,35 @@ public final class OnPolicyDistillTrainer {
             if (l.tokens == 0) {
                 throw new IllegalArgumentException("on-policy distillation step with no completion token");
             }
-            NDArray teacherLp = teacher.tokenLogProbs(l.seqs, false).stopGradient();
+            double contextKl;
             float loss;
             float kl;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray studentLp = student.tokenLogProbs(l.seqs, true);
-                NDArray advantage = teacherLp.sub(studentLp.stopGradient()).mul(l.mask);
-                NDArray lossArr = advantage.mul(studentLp).sum().neg().div((float) l.tokens);
-                gc.backward(lossArr);
-                loss = lossArr.getFloat();
-                kl = advantage.sum().neg().getFloat() / l.tokens;
+            if (estimator == Estimator.FULL_VOCABULARY) {
+                long t = l.seqs.getShape().get(1);
+                NDArray input = l.seqs.get(new NDIndex(":, 0:{}", t - 1));
+                NDArray targets = l.seqs.get(new NDIndex(":, 1:")).toType(DataType.INT64, false).expandDims(-1);
+                NDArray lt = teacher.logits(input, false).logSoftmax(-1).stopGradient();
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray ls = student.logits(input, true).logSoftmax(-1);
+                    NDArray perContext = ls.exp().mul(ls.sub(lt)).sum(new int[] {-1}).mul(l.mask);
+                    NDArray lossArr = perContext.sum().div((float) l.tokens);
+                    gc.backward(lossArr);
+                    loss = lossArr.getFloat();
+                    contextKl = loss;
+                    NDArray sampled = ls.stopGradient().gather(targets, -1).squeeze(-1).sub(lt.gather(targets, -1).squeeze(-1));
+                    kl = sampled.mul(l.mask).sum().getFloat() / l.tokens;
+                }
+            } else {
+                contextKl = contextKl(l);
+                NDArray teacherLp = teacher.tokenLogProbs(l.seqs, false).stopGradient();
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray studentLp = student.tokenLogProbs(l.seqs, true);
+                    NDArray advantage = teacherLp.sub(studentLp.stopGradient()).mul(l.mask);
+                    NDArray lossArr = advantage.mul(studentLp).sum().neg().div((float) l.tokens);
+                    gc.backward(lossArr);
+                    loss = lossArr.getFloat();
+                    kl = advantage.sum().neg().getFloat() / l.tokens;
+                }
             }
             double norm = GradientClipping.clipByGlobalNorm(student.block().getParameters(), maxGradNorm);
             boolean applied = Double.isFinite(norm) && Float.isFinite(loss);
@@ -121,7 +192,7 @@ public final class OnPolicyDistillTrainer {
                 GradientClipping.zero(student.block().getParameters());
                 skippedSteps++;
             }
-            return new StepStats(loss, kl, l.tokens, norm, applied);
+            return new StepStats(loss, kl, contextKl, l.tokens, norm, applied);
         }
     }
 

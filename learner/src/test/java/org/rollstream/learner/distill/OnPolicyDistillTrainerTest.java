@@ -33,6 +33,7 @@ class OnPolicyDistillTrainerTest {
             OnPolicyDistillTrainer.StepStats s = trainer.step(rollouts, 1e-3);
             assertTrue(s.tokens() > 0);
             assertEquals(0.0, s.reverseKl(), 1e-5);
+            assertEquals(0.0, s.contextKl(), 1e-5);
             assertEquals(0.0, s.loss(), 1e-5);
         }
     }
