@@ -52,8 +52,8 @@ public final class RejectionSftStage implements Stage {
     private static final long PROMPT_SALT = 0x3e1ec7L;
     /** Metric: stage-3 accuracy on the paired (larger) held-out list. */
     public static final String PAIRED_ACCURACY = "paired.accuracy";
-    /** Metric: the stage-2 policy's accuracy on the same paired list, measured by this stage. */
-    public static final String PAIRED_STAGE2_ACCURACY = "paired.stage2-accuracy";
+    /** Metric: the stage-2 policy's accuracy on the same paired list, measured by this stage (a row of its own in the report). */
+    public static final String PAIRED_STAGE2_ACCURACY = "paired-stage2.accuracy";
     /** Metric: problems in the paired list. */
     public static final String PAIRED_PROBLEMS = "paired.problems";
 
