@@ -104,7 +104,7 @@ class ActorServiceTest {
                 assertGroup(groups.get(p.getId()), p, 1);
             }
             DeadLetter bad = readUntil(Topics.dlq(Topics.PROMPTS), List.of("a-bad"), DeadLetterPublisher.codec()::decode).get("a-bad");
-            assertTrue(bad.getReason().contains("unknown task 'foo' (known: arithmetic, countdown, logic, general, jsonl)"), bad.getReason());
+            assertTrue(bad.getReason().contains("unknown task 'foo' (known: arithmetic, countdown, logic, general, jsonl, addition)"), bad.getReason());
             assertEquals("actor-test", bad.getFailedBy());
             await(() -> actor.stats().groupsPublished() == 3 && actor.stats().promptsRejected() == 1, actor.stats()::toString);
 

@@ -10,7 +10,7 @@ public final class TaskRegistry {
 
     private static final TaskRegistry DEFAULTS = new TaskRegistry(Map.of())
             .with(new ArithmeticTask()).with(new CountdownTask()).with(new LogicTask()).with(new GeneralTask())
-            .with(new JsonlTask());
+            .with(new JsonlTask()).with(ArithmeticTask.addition());
 
     private final Map<String, Task> tasks;
 
@@ -18,7 +18,10 @@ public final class TaskRegistry {
         this.tasks = tasks;
     }
 
-    /** {@code arithmetic}, {@code countdown}, {@code logic}, {@code general} and {@code jsonl}, with default settings. */
+    /**
+     * {@code arithmetic}, {@code countdown}, {@code logic}, {@code general} and {@code jsonl}, with default settings,
+     * and {@code addition} (arithmetic's two-digit addition alone, {@link ArithmeticTask#addition()}).
+     */
     public static TaskRegistry defaults() {
         return DEFAULTS;
     }

@@ -29,6 +29,24 @@ class ArithmeticTaskTest {
     }
 
     @Test
+    void additionIsTheTwoDigitAdditionVariantUnderItsOwnName() {
+        Task addition = TaskRegistry.defaults().resolve(ArithmeticTask.ADDITION);
+        Random r = new Random(3);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 2000; i++) {
+            TaskInstance inst = addition.sample(r);
+            assertEquals("addition", inst.task());
+            assertTrue(inst.text().matches("\\d{1,2}\\+\\d{1,2}="), inst.text());
+            assertTrue(addition.isCorrect(inst, inst.answer()));
+            assertEquals(task.trace(ArithmeticTask.instance(ADD, Long.parseLong(inst.field("a")), Long.parseLong(inst.field("b"))),
+                    true, new Random(1)), addition.trace(inst, true, new Random(1)));
+            seen.add(inst.text());
+        }
+        assertTrue(seen.size() > 1500, "distinct problems: " + seen.size());
+        assertEquals("arithmetic", TaskRegistry.defaults().resolve("arithmetic").name());
+    }
+
+    @Test
     void handWrittenTraces() {
         assertEquals("<think>7+8=15 3+4+1=8</think><answer>85</answer>", perfect(ADD, 37, 48));
         assertEquals("<think>8+5=13 3+0+1=4</think><answer>43</answer>", perfect(ADD, 38, 5));

@@ -59,7 +59,7 @@ class JsonlDatasetTest {
         assertEquals("data.jsonl:1: \"answer\" is empty", fails("{\"prompt\": \"p\", \"answer\": \" \"}").getMessage());
         assertEquals("data.jsonl:1: expected a JSON object, got ARRAY", fails("[1,2]").getMessage());
         assertTrue(fails("{\"prompt\": {\"x\":1}, \"answer\": \"1\"}").getMessage().contains("must be a string or a number"));
-        assertEquals("data.jsonl:1: unknown task 'algebra'; known tasks: arithmetic, countdown, logic, general, jsonl",
+        assertEquals("data.jsonl:1: unknown task 'algebra'; known tasks: arithmetic, countdown, logic, general, jsonl, addition",
                 fails("{\"prompt\": \"p\", \"answer\": \"1\", \"task\": \"algebra\"}").getMessage());
     }
 
@@ -74,7 +74,7 @@ class JsonlDatasetTest {
     @Test
     void registryNamesTheKnownTasks() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TaskRegistry.defaults().resolve("algebra"));
-        assertEquals("unknown task 'algebra'; known tasks: arithmetic, countdown, logic, general, jsonl", e.getMessage());
+        assertEquals("unknown task 'algebra'; known tasks: arithmetic, countdown, logic, general, jsonl, addition", e.getMessage());
         assertEquals("countdown", TaskRegistry.defaults().resolve("countdown").name());
         assertThrows(UnsupportedOperationException.class, () -> TaskRegistry.defaults().resolve("jsonl").sample(new java.util.Random()));
     }

@@ -124,8 +124,9 @@ final class RejectionSampling {
                 announce(producer, job);
                 List<Prompt> prompts = prompts(job);
                 issued = prompts.size();
-                Flux.fromIterable(prompts).concatMap(p -> producer.send(Topics.PROMPTS, p.getId(), p, PROMPT::encode))
-                        .blockLast(WRITE);
+                // many unacknowledged at once: one by one, thousands of prompts took longer than any fixed deadline
+                Flux.fromIterable(prompts).flatMapSequential(p -> producer.send(Topics.PROMPTS, p.getId(), p, PROMPT::encode), 256, 1)
+                        .blockLast(WRITE.plusMillis(20L * prompts.size()));
                 awaitJudged(job, filter, scorer, actors, out);
             } finally {
                 for (ActorService a : actors) {
