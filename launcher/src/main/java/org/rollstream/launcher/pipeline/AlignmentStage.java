@@ -81,8 +81,15 @@ public final class AlignmentStage implements Stage {
             }
         }
 
+        /**
+         * The miniature's sizes. The GRPO rate is a fifth of stage 2's: alignment is meant to add
+         * helpfulness and harmlessness without trading away reasoning, and on the addition task
+         * (PipelineTest's settings, from the same stage-3 policy at 71.0%) ten steps at 1e-4 cost 6.5
+         * and 27 points of accuracy in two runs while the reward-model score rose, against 1.5 points at
+         * 2e-5 with the score still rising (8.18 to 9.43).
+         */
         public static Settings defaults() {
-            return new Settings("arithmetic", 3000, 300, 40, 8, 8, 1e-4, 200, 15, PolicyEvaluation.MAX_NEW_TOKENS, 1);
+            return new Settings("arithmetic", 3000, 300, 40, 8, 8, 2e-5, 200, 15, PolicyEvaluation.MAX_NEW_TOKENS, 1);
         }
 
         /** Steps and pairs scaled by {@code scale} (1.0: the defaults). */

@@ -199,7 +199,7 @@ public final class DistillationStage implements Stage {
         // 1. the teacher: its held-out figures, then its samples
         put(metrics, TEACHER, PolicyEvaluation.evaluate(teacherWeights, heldOut), Double.NaN);
         long ts = System.nanoTime();
-        TeacherSamples.Samples samples = teacherSamples.generate(context, teacherWeights, dir);
+        TeacherSamples.Samples samples = teacherSamples.generate(context, s.task(), teacherWeights, dir);
         metrics.put("teacher-sampling-seconds", (System.nanoTime() - ts) / 1e9);
         metrics.put(Metrics.SAMPLES_KEPT, (double) samples.reasoning());
         metrics.put("sft-pairs", (double) samples.pairs().size());
