@@ -65,10 +65,12 @@ public record ChaosSettings(Path workDir, String classpath, long seed, int kills
 
     /**
      * GRPO steps to run: the given number, or enough that every kill lands while the learner still
-     * trains (a learner kill can cost up to a checkpoint interval of retraining).
+     * trains (a learner kill can cost up to a checkpoint interval of retraining) and the role killed
+     * last still finds work when it is back: the learner trains on with the roles left alive, and at
+     * 4 steps a kill a restarted actor once came back to a learner that had just finished.
      */
     public int effectiveGrpoSteps() {
-        return grpoSteps > 0 ? grpoSteps : 8 + 4 * plannedKills();
+        return grpoSteps > 0 ? grpoSteps : 16 + 6 * plannedKills();
     }
 
     /** Steps between learner checkpoints: short, so a killed learner retrains little. */
