@@ -350,17 +350,7 @@ public final class DistillationStage implements Stage {
         WeightSnapshot te = WeightSnapshot.open(teacher);
         Iterator<TaskInstance> train = TaskDataset.generated(TaskRegistry.defaults().resolve(s.task()), context.seed(), 10_000,
                 s.evalSize()).train(0);
-        Iterator<int[]> prompts = new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return true;
-            }
-
-            @Override
-            public int[] next() {
-                return PromptTokens.encode(tokenizer, train.next().text());
-            }
-        };
+        Iterator<int[]> prompts = OnPolicyDistillation.promptTokens(train, tokenizer);
         List<int[]> probe = new ArrayList<>();
         for (TaskInstance p : heldOut.subList(0, Math.min(PROBE_PROMPTS, heldOut.size()))) {
             probe.add(PromptTokens.encode(tokenizer, p.text()));

@@ -7,8 +7,11 @@ import java.util.List;
 import java.util.Random;
 import org.rollstream.learner.optim.AdamW;
 import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.PromptTokens;
+import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.Weights;
 import org.rollstream.policy.djl.DjlPolicy;
+import org.rollstream.tasks.TaskInstance;
 
 /**
  * A whole on-policy distillation run: {@code steps} updates of {@link OnPolicyDistillTrainer}, each on
@@ -52,6 +55,25 @@ public record OnPolicyDistillation(int steps, int batch, int maxNewTokens, doubl
      */
     public record Result(Weights weights, double probeKlBefore, double probeKlAfter, double firstKl, double lastKl,
                          long sampledCompletions, long sampledTokens, long skippedSteps) {
+    }
+
+    /**
+     * Endless prompt token ids: the text of each instance of {@code tasks}, an endless iterator (a
+     * {@code TaskDataset}'s training stream), encoded by {@code tokenizer}. {@code hasNext} does not
+     * consult {@code tasks}, whose own may draw the next epoch.
+     */
+    public static Iterator<int[]> promptTokens(Iterator<TaskInstance> tasks, Tokenizer tokenizer) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public int[] next() {
+                return PromptTokens.encode(tokenizer, tasks.next().text());
+            }
+        };
     }
 
     /** Called after every update with its 1-based number and figures. */

@@ -31,17 +31,7 @@ class OnPolicyDistillationTest {
     void theProbeReverseKlFallsOverARun() {
         TaskDataset data = TaskDataset.generated(TaskRegistry.defaults().resolve("arithmetic"), 5, 10_000, 24);
         Iterator<TaskInstance> train = data.train(0);
-        Iterator<int[]> prompts = new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return true;
-            }
-
-            @Override
-            public int[] next() {
-                return PromptTokens.encode(tok, train.next().text());
-            }
-        };
+        Iterator<int[]> prompts = OnPolicyDistillation.promptTokens(train, tok);
         List<int[]> probe = new ArrayList<>();
         data.heldOut().forEach(p -> probe.add(PromptTokens.encode(tok, p.text())));
         // the teacher: a short SFT on the task's reference traces, so it is sharp where a random student is not
