@@ -118,7 +118,7 @@ for stage in "${stages[@]}"; do
       java_env
       for eta in ${ETAS:-0 2}; do
         init=(); [ -n "${INIT_WEIGHTS:-}" ] && init=(--init-weights "$INIT_WEIGHTS")
-        [ "$eta" = 0 ] || [ -n "${INIT_WEIGHTS:-}" ] || init=(--init-weights "$(ls "$RUNS"/run-eta0/weights/*v000000.safetensors | head -1)")
+        [ "$eta" = 0 ] || [ -n "${INIT_WEIGHTS:-}" ] || init=(--init-weights "$(ls "$RUNS/run-${RUN_TAG:-}eta0"/weights/*v000000.safetensors | head -1)")
         tag=${RUN_TAG:-}eta$eta
         start_smi "run-$tag"
         timeout "${RUN_TIMEOUT:-600}" "${JAVA[@]}" -cp "$JARS/*" org.rollstream.launcher.Rollstream run \

@@ -414,8 +414,9 @@ public final class LearnerService implements AutoCloseable {
             long p0 = time.nanoseconds();
             if (step % config.grpo().publishEvery() == 0) {
                 long v = state.publish();
-                // exported now (the next step changes the weights), encoded and announced on the publisher's thread
-                publisher.publishInBackground(policy.exportWeights(), v, step);
+                // copied now where the weights live (the next step changes them); moved to the host, encoded and
+                // announced on the publisher's thread
+                publisher.publishInBackground(policy.snapshot(), v, step);
             }
             lastStepEndNs = time.nanoseconds();
             double publishSec = (lastStepEndNs - p0) / 1e9;
@@ -456,12 +457,13 @@ public final class LearnerService implements AutoCloseable {
             m.put("skipped_uninformative", (double) state.dropped(DropReason.UNINFORMATIVE));
             m.put("skipped_nonfinite", (double) trainer.skippedSteps());
             m.put("tokens_per_s", tps);
-            // where the learner's wall time goes: the GRPO step itself, handing weights out (the export, and waiting for
-            // the previous version's publication if it is still going), and everything else
+            // where the learner's wall time goes: the GRPO step itself, handing weights out (a copy of the parameters
+            // where they live; the rest is on the publisher's thread), and everything else
             // (waiting for groups, evaluations, checkpoints); from step 2 on the three add up to the time between steps
             m.put("train_seconds", trainSec);
             m.put("publish_seconds", publishSec);
             m.put("wait_seconds", waitSec);
+            m.put("versions_skipped", (double) publisher.skipped());
             m.put("in_flight", (double) state.inFlight());
             m.put("buffered", (double) state.buffered());
             m.put("version", (double) state.version());

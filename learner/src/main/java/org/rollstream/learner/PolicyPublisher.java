@@ -2,14 +2,13 @@ package org.rollstream.learner;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.rollstream.learner.state.RunIdentity;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.WeightSnapshot;
+import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.Weights;
 import org.rollstream.schemas.Topics;
 import org.rollstream.schemas.records.PolicyVersion;
@@ -51,7 +50,13 @@ final class PolicyPublisher {
         t.setDaemon(true);
         return t;
     });
-    private Future<?> pending = CompletableFuture.completedFuture(null);
+    private record Waiting(DjlPolicy.ParameterSnapshot snapshot, long version, long step) {
+    }
+
+    private Waiting waiting; // guarded by this: the version to publish next
+    private boolean running; // guarded by this: the publisher's thread is draining
+    private Throwable failure; // guarded by this: the first background failure
+    private long skipped; // guarded by this
 
     /** @param remote where actors fetch weights from, or null when they read the run directory's files */
     PolicyPublisher(Path dir, String policyName, ModelSpec spec, RunIdentity run, ReactiveProducer producer, Time time,
@@ -72,33 +77,109 @@ final class PolicyPublisher {
     }
 
     /**
-     * Publishes {@code version} on the publisher's own thread and returns at once, after the previous
-     * background publication is out: versions go out in order, at most one in flight, and the learner
-     * trains on while the bytes are encoded, hashed, written and announced (about a second for an
-     * 85 M-parameter policy, which would otherwise stall every step). {@code weights} must not change
-     * afterwards (an export is a copy). A failure surfaces at the next call or at {@link #awaitPublished()}.
+     * Publishes {@code version} on the publisher's own thread and returns at once: the learner trains
+     * on while the weights are exported from {@code snapshot}, encoded, hashed, written and announced
+     * (about a second for an 85 M-parameter policy). Versions go out in order, one at a time. When
+     * this is called while a publication is still going, the new version waits for it, and a version
+     * still waiting is dropped for the newer one (closed, never announced, counted in
+     * {@link #skipped()}): actors want the newest weights, and a learner that publishes faster than
+     * weights can travel must not block its steps. A learner that waits for its own newest version
+     * (η = 0) never has it dropped. A failure surfaces at the next call or at {@link #awaitPublished()}.
+     *
+     * @param snapshot the weights of {@code version}; the publisher closes it
      */
-    void publishInBackground(Weights weights, long version, long step) {
-        awaitPublished();
-        pending = background.submit(() -> publish(weights, version, step));
-    }
-
-    /** Waits until the background publication (if any) is out; rethrows its failure. */
-    void awaitPublished() {
-        try {
-            pending.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            throw c instanceof RuntimeException r ? r : new IllegalStateException("publishing a policy version failed: " + c, c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while a policy version was being published", e);
+    void publishInBackground(DjlPolicy.ParameterSnapshot snapshot, long version, long step) {
+        DjlPolicy.ParameterSnapshot dropped = null;
+        synchronized (this) {
+            rethrowFailure();
+            if (waiting != null) {
+                dropped = waiting.snapshot();
+                skipped++;
+            }
+            waiting = new Waiting(snapshot, version, step);
+            if (!running) {
+                running = true;
+                background.execute(this::drain);
+            }
+        }
+        if (dropped != null) {
+            dropped.close();
         }
     }
 
-    /** Stops the publisher's thread; a publication still running is interrupted. */
+    /** Versions dropped for a newer one before they went out, since the start. */
+    synchronized long skipped() {
+        return skipped;
+    }
+
+    /** Publishes waiting versions until none is left (on the publisher's thread). */
+    private void drain() {
+        while (true) {
+            Waiting next;
+            synchronized (this) {
+                next = waiting;
+                waiting = null;
+                if (next == null || failure != null) {
+                    running = false;
+                    notifyAll();
+                    if (next != null) next.snapshot().close();
+                    return;
+                }
+            }
+            try (DjlPolicy.ParameterSnapshot snap = next.snapshot()) {
+                publish(snap.toWeights(), next.version(), next.step());
+            } catch (Throwable t) {
+                synchronized (this) {
+                    failure = t;
+                }
+            }
+        }
+    }
+
+    /** Waits until no background publication is going or waiting; rethrows a failure. */
+    void awaitPublished() {
+        synchronized (this) {
+            try {
+                while (running) {
+                    wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while a policy version was being published", e);
+            }
+            rethrowFailure();
+        }
+    }
+
+    private void rethrowFailure() {
+        if (failure != null) {
+            Throwable c = failure;
+            throw c instanceof RuntimeException r ? r : new IllegalStateException("publishing a policy version failed: " + c, c);
+        }
+    }
+
+    /**
+     * Stops the publisher: a version still waiting is dropped, and one being published is given up to
+     * a minute to finish, since its snapshot lives in the learner's NDManager, which closes next.
+     */
     void close() {
-        background.shutdownNow();
+        DjlPolicy.ParameterSnapshot dropped;
+        synchronized (this) {
+            dropped = waiting == null ? null : waiting.snapshot();
+            waiting = null;
+        }
+        if (dropped != null) {
+            dropped.close();
+        }
+        background.shutdown();
+        try {
+            if (!background.awaitTermination(60, TimeUnit.SECONDS)) {
+                background.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            background.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Writes and announces {@code version}; returns once the broker has the weights (if it carries them) and the announcement. */

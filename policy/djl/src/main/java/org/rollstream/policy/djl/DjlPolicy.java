@@ -253,6 +253,62 @@ public final class DjlPolicy implements AutoCloseable {
         return w;
     }
 
+    /**
+     * A copy of every parameter made where the parameters live (on a GPU a device-to-device copy,
+     * nothing moved to the host), to be exported later from any thread while training goes on. The
+     * learner's step then pays for the copy only, not for the transfer and conversion of
+     * {@link #exportWeights()} (0.36 s a step for the 85 M-parameter policy on an H200).
+     */
+    public ParameterSnapshot snapshot() {
+        NDManager held = manager.newSubManager();
+        Map<String, NDArray> copies = new LinkedHashMap<>();
+        try {
+            for (var e : block.params.entrySet()) {
+                // detached first: a clone of a parameter that records gradients would join the graph
+                try (NDArray view = e.getValue().getArray().stopGradient()) {
+                    NDArray copy = view.duplicate();
+                    copy.attach(held);
+                    copies.put(e.getKey(), copy);
+                }
+            }
+        } catch (RuntimeException ex) {
+            held.close();
+            throw ex;
+        }
+        return new ParameterSnapshot(copies, held);
+    }
+
+    /** The parameters as they were at {@link #snapshot()}; {@link #close()} frees the copies. Not thread-safe. */
+    public static final class ParameterSnapshot implements AutoCloseable {
+        private final Map<String, NDArray> copies;
+        private final NDManager held;
+        private boolean closed;
+
+        private ParameterSnapshot(Map<String, NDArray> copies, NDManager held) {
+            this.copies = copies;
+            this.held = held;
+        }
+
+        /** The copies moved to the host as fp32, in canonical order (what {@link #exportWeights()} returned then). */
+        public Weights toWeights() {
+            if (closed) throw new IllegalStateException("snapshot is closed");
+            Weights w = new Weights();
+            for (var e : copies.entrySet()) {
+                NDArray a = e.getValue();
+                w.put(e.getKey(), a.getShape().getShape(), a.toType(DataType.FLOAT32, false).toFloatArray());
+            }
+            return w;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                held.close();
+            }
+        }
+    }
+
     /** Overwrites every parameter in place (so an optimizer holding the arrays keeps working). */
     public void loadWeights(Weights w) {
         w.checkAgainst(spec);
