@@ -58,6 +58,12 @@ final class TrainingOptions {
     @Option(names = {"--max-staleness", "--eta"}, defaultValue = "1", description = "η: max policy versions a trained group may lag; 0 is synchronous (default: ${DEFAULT-VALUE}).")
     int maxStaleness;
 
+    @Option(names = "--sampling-lag", defaultValue = "0", description = {"a: updates a prompt's sampler may lag the learner's",
+            "newest weights when the prompt is issued, 0 ≤ a ≤ η. Actors then start on new prompts with the weights they",
+            "serve instead of waiting for the newest to arrive; the learner keeps (η − a + 1)·B prompts ahead, so no",
+            "trained group is older than η (default: ${DEFAULT-VALUE})."})
+    int samplingLag;
+
     @Option(names = "--lr", defaultValue = "1e-4", description = "GRPO AdamW learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
@@ -146,7 +152,7 @@ final class TrainingOptions {
             throw new UsageException("--mini-batches " + miniBatches + " exceeds --groups-per-step " + groupsPerStep
                     + ": a mini-batch holds whole groups");
         }
-        return UsageException.config(() -> GrpoConfig.builder().groupsPerStep(groupsPerStep).maxStaleness(maxStaleness).clipLow(clipLow)
+        return UsageException.config(() -> GrpoConfig.builder().groupsPerStep(groupsPerStep).maxStaleness(maxStaleness).samplingLag(samplingLag).clipLow(clipLow)
                 .clipHigh(clipHigh).klBeta(klBeta).importanceCap(importanceCap).aggregation(aggregation)
                 .dynamicSampling(!noDynamicSampling).learningRate(learningRate).weightDecay(0.0)
                 .maxGradNorm(maxGradNorm).publishEvery(publishEvery).miniBatches(miniBatches).ppoEpochs(ppoEpochs)

@@ -219,7 +219,8 @@ public final class LearnerService implements AutoCloseable {
         private final ScoredGroupValidator validator = new ScoredGroupValidator(config.spec());
         private final RunIdentity identity = RunIdentity.claim(config.runDir(), config.runId());
         private final LearnerState state = new LearnerState(identity, config.grpo().groupsPerStep(),
-                config.grpo().maxStaleness(), config.grpo().dynamicSampling(), config.promptTimeoutMs(), time);
+                config.grpo().maxStaleness(), config.grpo().samplingLag(), config.grpo().dynamicSampling(),
+                config.promptTimeoutMs(), time);
         private final PromptSource prompts = new PromptSource(identity, config.policyName(), dataset);
         private final PolicyPublisher publisher = new PolicyPublisher(config.weightsDir(), config.policyName(),
                 config.spec(), identity, producer, time, weights, remoteWeights());
@@ -344,14 +345,15 @@ public final class LearnerService implements AutoCloseable {
                 return;
             }
             long version = state.version();
+            // sampled by at least the version current now (or, with a sampling lag a, one at most a updates
+            // older): with capacity (η−a+v+1)·B it is then trained within η updates, so almost nothing goes stale
+            long minVersion = state.minSamplingVersion();
             long now = time.milliseconds();
             List<Prompt> out = new ArrayList<>();
             for (long i = 0; i < room; i++) {
                 long index = state.cursor();
                 state.issueNext();
-                // sampled by at least the version current now: with capacity (η+v+1)·B it is then trained
-                // within η updates, so almost nothing goes stale
-                out.add(prompts.prompt(index, version, version, now));
+                out.add(prompts.prompt(index, version, minVersion, now));
             }
             topics.issue(out);
         }

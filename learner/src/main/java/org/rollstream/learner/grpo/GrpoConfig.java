@@ -18,11 +18,13 @@ package org.rollstream.learner.grpo;
  * @param publishEvery    publish new weights every k steps
  * @param miniBatches     M: a step's groups are split into M mini-batches, one optimizer update each; 1 ≤ M ≤ B
  * @param ppoEpochs       E: passes over the step's mini-batches; a step makes M·E optimizer updates
+ * @param samplingLag     a: updates a prompt's sampler may lag the newest weights at the prompt's issue (0 ≤ a ≤ η);
+ *                        the feeder then keeps (η − a + 1)·B prompts ahead, so η still bounds every trained group
  */
 public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, double clipHigh, double klBeta,
                          double importanceCap, Aggregation aggregation, boolean dynamicSampling,
                          double learningRate, double weightDecay, double maxGradNorm, int publishEvery,
-                         int miniBatches, int ppoEpochs) {
+                         int miniBatches, int ppoEpochs, int samplingLag) {
 
     public GrpoConfig {
         require(groupsPerStep >= 1, "groups per step must be at least 1, got " + groupsPerStep);
@@ -35,11 +37,22 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
         require(publishEvery >= 1, "publish-every must be at least 1, got " + publishEvery);
         require(miniBatches >= 1, "mini-batches must be at least 1, got " + miniBatches);
         require(ppoEpochs >= 1, "PPO epochs must be at least 1, got " + ppoEpochs);
+        require(samplingLag >= 0 && samplingLag <= maxStaleness, "sampling lag must be in [0, η = " + maxStaleness
+                + "], got " + samplingLag + ": a sampler further behind would make groups older than η");
         require(miniBatches <= groupsPerStep, "mini-batches (" + miniBatches
                 + ") must not exceed groups per step (" + groupsPerStep + "): each mini-batch holds whole groups");
         if (aggregation == null) {
             aggregation = Aggregation.TOKEN_MEAN;
         }
+    }
+
+    /** Samplers never behind the newest weights at issue (sampling lag 0). */
+    public GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, double clipHigh, double klBeta,
+                      double importanceCap, Aggregation aggregation, boolean dynamicSampling,
+                      double learningRate, double weightDecay, double maxGradNorm, int publishEvery,
+                      int miniBatches, int ppoEpochs) {
+        this(groupsPerStep, maxStaleness, clipLow, clipHigh, klBeta, importanceCap, aggregation, dynamicSampling,
+                learningRate, weightDecay, maxGradNorm, publishEvery, miniBatches, ppoEpochs, 0);
     }
 
     /** One mini-batch and one epoch: a single update per step, as in DeepSeekMath. */
@@ -82,9 +95,9 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
         return miniBatches * ppoEpochs;
     }
 
-    /** Groups the feeder may keep in flight ahead of the version being trained: (η + 1)·B. */
+    /** Groups the feeder may keep in flight ahead of the version being trained: (η − a + 1)·B. */
     public int inFlightCapacity() {
-        return (maxStaleness + 1) * groupsPerStep;
+        return (maxStaleness - samplingLag + 1) * groupsPerStep;
     }
 
     private static void require(boolean ok, String message) {
@@ -109,6 +122,7 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
         private int publishEvery = 1;
         private int miniBatches = 1;
         private int ppoEpochs = 1;
+        private int samplingLag = 0;
 
         private Builder() {
         }
@@ -128,6 +142,7 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
             publishEvery = c.publishEvery;
             miniBatches = c.miniBatches;
             ppoEpochs = c.ppoEpochs;
+            samplingLag = c.samplingLag;
         }
 
         public Builder groupsPerStep(int v) {
@@ -200,10 +215,15 @@ public record GrpoConfig(int groupsPerStep, int maxStaleness, double clipLow, do
             return this;
         }
 
+        public Builder samplingLag(int v) {
+            samplingLag = v;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public GrpoConfig build() {
             return new GrpoConfig(groupsPerStep, maxStaleness, clipLow, clipHigh, klBeta, importanceCap, aggregation,
-                    dynamicSampling, learningRate, weightDecay, maxGradNorm, publishEvery, miniBatches, ppoEpochs);
+                    dynamicSampling, learningRate, weightDecay, maxGradNorm, publishEvery, miniBatches, ppoEpochs, samplingLag);
         }
     }
 }

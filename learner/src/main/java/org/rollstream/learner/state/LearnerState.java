@@ -48,6 +48,7 @@ public final class LearnerState {
     private final RunIdentity identity;
     private final int groupsPerStep;
     private final int maxStaleness;
+    private final int samplingLag;
     private final boolean dynamicSampling;
     private final long promptTimeoutNs;
     private final Time time;
@@ -64,10 +65,20 @@ public final class LearnerState {
 
     public LearnerState(RunIdentity identity, int groupsPerStep, int maxStaleness, boolean dynamicSampling,
                         long promptTimeoutMs, Time time) {
-        if (groupsPerStep < 1 || maxStaleness < 0 || promptTimeoutMs <= 0) {
-            throw new IllegalArgumentException("need B ≥ 1, η ≥ 0 and a positive prompt timeout, got B=" + groupsPerStep
-                    + ", η=" + maxStaleness + ", timeout " + promptTimeoutMs + " ms");
+        this(identity, groupsPerStep, maxStaleness, 0, dynamicSampling, promptTimeoutMs, time);
+    }
+
+    /**
+     * @param samplingLag a: a prompt may be sampled by weights up to a updates older than the newest at
+     *                    its issue ({@link #minSamplingVersion()}); 0 ≤ a ≤ η
+     */
+    public LearnerState(RunIdentity identity, int groupsPerStep, int maxStaleness, int samplingLag, boolean dynamicSampling,
+                        long promptTimeoutMs, Time time) {
+        if (groupsPerStep < 1 || maxStaleness < 0 || promptTimeoutMs <= 0 || samplingLag < 0 || samplingLag > maxStaleness) {
+            throw new IllegalArgumentException("need B ≥ 1, η ≥ 0, 0 ≤ sampling lag ≤ η and a positive prompt timeout, got B="
+                    + groupsPerStep + ", η=" + maxStaleness + ", lag " + samplingLag + ", timeout " + promptTimeoutMs + " ms");
         }
+        this.samplingLag = samplingLag;
         this.identity = identity;
         this.groupsPerStep = groupsPerStep;
         this.maxStaleness = maxStaleness;
@@ -78,11 +89,25 @@ public final class LearnerState {
 
     // ---- feeding ----------------------------------------------------------------------------
 
-    /** Prompts that may be issued now: (η + v + 1)·B − accepted − in flight, never negative. */
+    /**
+     * Prompts that may be issued now: (η − a + v + 1)·B − accepted − in flight, never negative. A prompt
+     * issued now is trained by step η − a + v + 1 at the latest, with weights at most η − a updates
+     * newer than the newest now; sampled with weights at most a updates older than that
+     * ({@link #minSamplingVersion()}), it is at most η old when trained.
+     */
     public long room() {
         long accepted = ledger.trainedCount() + buffer.size();
         long inFlight = ledger.count(PromptLedger.Open.IN_FLIGHT);
-        return Math.max(0, (maxStaleness + step + 1) * groupsPerStep - accepted - inFlight);
+        return Math.max(0, (maxStaleness - samplingLag + step + 1) * groupsPerStep - accepted - inFlight);
+    }
+
+    /**
+     * The oldest version that may sample a prompt issued now: the newest, or with a sampling lag a the
+     * oldest at most a updates behind it, so actors start on new prompts with weights they already serve
+     * instead of waiting for the newest to travel.
+     */
+    public long minSamplingVersion() {
+        return lineage.oldestWithin(samplingLag);
     }
 
     /** Marks the next prompt (index {@link #cursor()}) issued; returns its id. */
@@ -283,7 +308,7 @@ public final class LearnerState {
 
     public String describe() {
         return "step " + step + ", cursor " + cursor + ", in flight " + inFlight() + ", buffered " + buffer.size()
-                + ", trained " + ledger.trainedCount() + ", B " + groupsPerStep + ", η " + maxStaleness;
+                + ", trained " + ledger.trainedCount() + ", B " + groupsPerStep + ", η " + maxStaleness + ", lag " + samplingLag;
     }
 
     // ---- checkpoint -------------------------------------------------------------------------

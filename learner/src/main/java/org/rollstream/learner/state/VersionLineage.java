@@ -95,6 +95,18 @@ public final class VersionLineage {
         return updates;
     }
 
+    /**
+     * The oldest version at most {@code updates} weight updates behind the newest, walking back over
+     * consecutive numbers only: a gap holds a crashed incarnation's versions, which must never sample.
+     */
+    public long oldestWithin(int updates) {
+        long v = current();
+        while (stepOf.containsKey(v - 1) && staleness(v - 1) <= updates) {
+            v--;
+        }
+        return v;
+    }
+
     /** [version, step] pairs, oldest first, for a checkpoint. */
     public List<long[]> entries() {
         List<long[]> out = new ArrayList<>();

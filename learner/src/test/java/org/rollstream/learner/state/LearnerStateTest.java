@@ -64,6 +64,66 @@ class LearnerStateTest {
     }
 
     @Test
+    void aSamplingLagShrinksTheWindowAndLetsWeightsUpToLagUpdatesOldSample() {
+        LearnerState s = new LearnerState(RUN, 2, 2, 1, false, 60_000, time);
+        s.publish(); // v0
+        assertEquals(4, s.room(), "(η − a + 0 + 1)·B");
+        assertEquals(0, s.minSamplingVersion());
+        List<String> ids = issue(s, 4);
+        s.receive(ids.get(0), group(ids.get(0), 0), true, true, 0, 0);
+        s.receive(ids.get(1), group(ids.get(1), 0), true, true, 0, 1);
+        s.trained(s.nextBatch());
+        s.publish(); // v1
+        assertEquals(0, s.minSamplingVersion(), "v0 is one update behind v1");
+        s.publish(); // v2, the same weights as v1: not an update
+        assertEquals(0, s.minSamplingVersion(), "a re-publish of unchanged weights does not age v0");
+        s.receive(ids.get(2), group(ids.get(2), 0), true, true, 0, 2);
+        s.receive(ids.get(3), group(ids.get(3), 1), true, true, 0, 3);
+        s.trained(s.nextBatch());
+        s.publish(); // v3
+        assertEquals(1, s.minSamplingVersion(), "v1 is one update behind v3, v0 two");
+        assertThrows(IllegalArgumentException.class, () -> new LearnerState(RUN, 2, 2, 3, false, 60_000, time),
+                "a lag beyond η would make groups older than η");
+    }
+
+    /**
+     * The worst case of every (η, a): each prompt sampled with the oldest weights its issue allows and
+     * received only when a step cannot go on without it. No group is stale, and the oldest is exactly η
+     * updates old: the window is as deep as the bound allows, and one more B would break it.
+     */
+    @Test
+    void withAnySamplingLagNoGroupIsOlderThanEtaEvenWhenSampledWithTheOldestWeightsAllowed() {
+        for (int eta = 0; eta <= 3; eta++) {
+            for (int lag = 0; lag <= eta; lag++) {
+                LearnerState s = new LearnerState(RUN, 2, eta, lag, false, 60_000, time);
+                s.publish();
+                java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
+                Map<String, Long> sampledWith = new java.util.HashMap<>();
+                long oldest = 0;
+                for (int step = 0; step < 12; step++) {
+                    long min = s.minSamplingVersion();
+                    for (long r = s.room(); r > 0; r--) {
+                        String id = s.issueNext();
+                        pending.add(id);
+                        sampledWith.put(id, min);
+                    }
+                    for (int k = 0; k < 2; k++) {
+                        String id = pending.poll();
+                        long v = sampledWith.get(id);
+                        oldest = Math.max(oldest, s.staleness(v));
+                        assertEquals(Receipt.ACCEPTED, s.receive(id, group(id, v), true, true, 0, step * 2L + k),
+                                "η " + eta + ", lag " + lag + ", step " + step + ": a group of v" + v + " at v" + s.version());
+                    }
+                    s.trained(s.nextBatch());
+                    s.publish();
+                }
+                assertEquals(0, s.dropped(DropReason.STALE));
+                assertEquals(eta, oldest, "η " + eta + ", lag " + lag + ": the bound is reached, so the window is as deep as it may be");
+            }
+        }
+    }
+
+    @Test
     void droppedAndTimedOutPromptsGiveRoomBack() {
         LearnerState s = state(2, 0);
         List<String> ids = issue(s, 2);
