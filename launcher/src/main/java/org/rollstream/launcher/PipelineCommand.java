@@ -45,6 +45,10 @@ final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--on-policy-distill", description = "Also distil on-policy: the distilled student samples and learns from the teacher's per-token log-probabilities (reverse KL).")
     boolean onPolicyDistill;
 
+    @Option(names = "--on-policy-rate", paramLabel = "RATE", description = {"AdamW rate of the on-policy distillation",
+            "updates after their warm-up (default: 5e-4). Lower keeps more of the distilled student's accuracy; see README."})
+    Double onPolicyRate;
+
     @Override
     public Integer call() throws Exception {
         if (!(scale > 0) || scale > 10) {
@@ -53,7 +57,10 @@ final class PipelineCommand implements Callable<Integer> {
         if (!only.isEmpty() && from != null) {
             throw new UsageException("--only and --from exclude each other");
         }
-        Pipeline pipeline = new Pipeline(R1Stages.all(onPolicyDistill), dir);
+        if (onPolicyRate != null && !(onPolicyRate > 0 && onPolicyRate < 1)) {
+            throw new UsageException("--on-policy-rate must be in (0, 1), got " + onPolicyRate);
+        }
+        Pipeline pipeline = new Pipeline(R1Stages.all(onPolicyDistill, onPolicyRate), dir);
         Pipeline.Selection selection = new Pipeline.Selection(Pipeline.names(only), from, Pipeline.names(skip));
         System.out.println("rollstream pipeline: stages " + String.join(" → ", pipeline.names()) + ", seed " + seed
                 + ", scale " + scale + ", in " + dir.toAbsolutePath());
@@ -92,6 +99,9 @@ final class PipelineCommand implements Callable<Integer> {
         }
         if (onPolicyDistill) {
             sb.append(" --on-policy-distill");
+        }
+        if (onPolicyRate != null) {
+            sb.append(" --on-policy-rate ").append(onPolicyRate);
         }
         return sb.toString();
     }

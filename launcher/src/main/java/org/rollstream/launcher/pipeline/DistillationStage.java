@@ -119,6 +119,11 @@ public final class DistillationStage implements Stage {
                     onPolicyLearningRate, evalSize, maxNewTokens);
         }
 
+        public Settings withOnPolicyLearningRate(double rate) {
+            return new Settings(task, studentPreset, updates, rlGrpoSteps, groupsPerStep, groupSize, onPolicySteps,
+                    onPolicyBatch, rate, evalSize, maxNewTokens);
+        }
+
         /** The on-policy budget matched to the RL student's GRPO phase: R updates. */
         public int onPolicyStepsFor() {
             return rlGrpoSteps;
@@ -129,6 +134,7 @@ public final class DistillationStage implements Stage {
     private final boolean onPolicy;
     private final TeacherSamples teacherSamples;
     private final boolean reuseSaved;
+    private final double onPolicyRate; // NaN: the settings' own
 
     /** The defaults scaled by the context; {@code onPolicy} adds on-policy distillation. */
     public DistillationStage(boolean onPolicy) {
@@ -137,14 +143,24 @@ public final class DistillationStage implements Stage {
 
     /** @param settings fixed settings (not scaled), or null for the defaults scaled by the context */
     public DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples) {
-        this(settings, onPolicy, teacherSamples, false);
+        this(settings, onPolicy, teacherSamples, false, Double.NaN);
     }
 
-    private DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples, boolean reuseSaved) {
+    private DistillationStage(Settings settings, boolean onPolicy, TeacherSamples teacherSamples, boolean reuseSaved,
+                              double onPolicyRate) {
         this.settings = settings;
         this.onPolicy = onPolicy;
         this.teacherSamples = teacherSamples;
         this.reuseSaved = reuseSaved;
+        this.onPolicyRate = onPolicyRate;
+    }
+
+    /** This stage with the on-policy updates at {@code rate} instead of {@link #ONPOLICY_RATE}. */
+    public DistillationStage withOnPolicyRate(double rate) {
+        if (!(rate > 0) || Double.isInfinite(rate)) {
+            throw new PipelineException("the on-policy distillation rate must be positive, got " + rate);
+        }
+        return new DistillationStage(settings, onPolicy, teacherSamples, reuseSaved, rate);
     }
 
     /**
@@ -155,7 +171,7 @@ public final class DistillationStage implements Stage {
      * saved result, it runs as usual.
      */
     public DistillationStage reusingSaved() {
-        return new DistillationStage(settings, onPolicy, teacherSamples, true);
+        return new DistillationStage(settings, onPolicy, teacherSamples, true, onPolicyRate);
     }
 
     @Override
@@ -170,6 +186,9 @@ public final class DistillationStage implements Stage {
 
     public Settings settings(StageContext context) {
         Settings s = settings != null ? settings : Settings.defaults().scaled(context.scale());
+        if (!Double.isNaN(onPolicyRate)) {
+            s = s.withOnPolicyLearningRate(onPolicyRate);
+        }
         return onPolicy ? (s.onPolicySteps() > 0 ? s : s.withOnPolicySteps(s.onPolicyStepsFor())) : s.withOnPolicySteps(0);
     }
 

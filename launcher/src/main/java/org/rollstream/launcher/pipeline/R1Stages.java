@@ -11,4 +11,11 @@ public final class R1Stages {
     public static List<Stage> all(boolean onPolicyDistill) {
         return List.of(new ReasoningRlStage(), new RejectionSftStage(), new AlignmentStage(), new DistillationStage(onPolicyDistill));
     }
+
+    /** {@link #all(boolean)} with the on-policy distillation updates at {@code onPolicyRate} (null: the stage's default). */
+    public static List<Stage> all(boolean onPolicyDistill, Double onPolicyRate) {
+        DistillationStage d = new DistillationStage(onPolicyDistill);
+        return List.of(new ReasoningRlStage(), new RejectionSftStage(), new AlignmentStage(),
+                onPolicyRate == null ? d : d.withOnPolicyRate(onPolicyRate));
+    }
 }
