@@ -168,13 +168,16 @@ class PipelineTest {
                 + " on " + PAIRED_EVAL + " held-out problems");
         double rs = rsm.get(Metrics.ACCURACY);
 
-        // stage 4: the reward model's score rises, reasoning accuracy drops at most 5 points
+        // stage 4: the reward model's score rises, reasoning accuracy drops at most 5 points. The score is the policy's
+        // expected one, over 16 sampled completions of each of the 15 held-out general prompts: the greedy score moves
+        // only when one of 15 greedy answers flips (it once fell 8.38 -> 8.12 in CI)
         Map<String, Double> al = r.get("alignment").metrics();
-        double before = al.get(Metrics.RM_SCORE + ".before");
-        double after = al.get(Metrics.RM_SCORE);
-        assertTrue(after > before, "reward-model score " + before + " -> " + after);
-        System.out.printf(java.util.Locale.ROOT, "PipelineTest accuracies: stage 4 %.3f (stage 3 %.3f on the same 200), rm score %.3f -> %.3f%n",
-                al.get(Metrics.ACCURACY), rs, before, after);
+        double before = al.get(Metrics.RM_SCORE_SAMPLED + ".before");
+        double after = al.get(Metrics.RM_SCORE_SAMPLED);
+        System.out.printf(java.util.Locale.ROOT, "PipelineTest accuracies: stage 4 %.3f (stage 3 %.3f on the same 200), rm score "
+                        + "sampled %.3f -> %.3f, greedy %.3f -> %.3f%n", al.get(Metrics.ACCURACY), rs, before, after,
+                al.get(Metrics.RM_SCORE + ".before"), al.get(Metrics.RM_SCORE));
+        assertTrue(after > before, "reward-model score (sampled) " + before + " -> " + after);
         assertTrue(al.get(Metrics.ACCURACY) >= rs - 0.05, "alignment accuracy " + al.get(Metrics.ACCURACY) + " vs stage 3 " + rs);
     }
 

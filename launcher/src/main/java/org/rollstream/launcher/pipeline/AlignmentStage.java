@@ -48,7 +48,9 @@ import org.rollstream.tasks.preference.BuiltinPreferences;
  * held-out problems of the pipeline's seed after the stage (and {@code accuracy.before} for the
  * input policy), {@code rm-score} / {@code rm-score.before}: the mean reward-model score
  * (helpfulness + harmlessness) of greedy completions on held-out general prompts after and before,
- * {@code rm-accuracy}: the reward model's held-out ranking accuracy, and {@code seconds}.
+ * {@code rm-score-sampled} (and {@code .before}): the same over 16 completions per prompt sampled at
+ * temperature 1, the policy's expected score, {@code rm-accuracy}: the reward model's held-out ranking
+ * accuracy, and {@code seconds}.
  */
 public final class AlignmentStage implements Stage {
     public static final String NAME = "alignment";
@@ -56,6 +58,8 @@ public final class AlignmentStage implements Stage {
     public static final String INPUT = RejectionSftStage.NAME;
     static final String POLICY = "alignment";
     private static final double FORMAT_WEIGHT = 0.1;
+    /** Completions sampled per held-out general prompt for {@link Metrics#RM_SCORE_SAMPLED}: 15 prompts give 240. */
+    static final int SAMPLES_PER_GENERAL_PROMPT = 16;
 
     /**
      * Sizes of the stage.
@@ -148,8 +152,11 @@ public final class AlignmentStage implements Stage {
         List<TaskInstance> generalHeldOut = PolicyEvaluation.heldOut(GeneralTask.NAME, context.seed(), s.generalEval());
         PolicyEvaluation.Result before = PolicyEvaluation.evaluate(startSnap.load(), spec, reasoningHeldOut, s.maxNewTokens());
         RewardModelScore.Result rmBefore = RewardModelScore.evaluate(startSnap.load(), spec, generalHeldOut, rm, s.maxNewTokens());
-        context.out().printf(Locale.ROOT, "[%s] before: held-out accuracy %.1f%%, reward-model score %.3f on %d general prompts%n",
-                NAME, 100 * before.accuracy(), rmBefore.meanScore(), generalHeldOut.size());
+        RewardModelScore.Result rmSampledBefore = RewardModelScore.evaluateSampled(startSnap.load(), spec, generalHeldOut, rm,
+                s.maxNewTokens(), SAMPLES_PER_GENERAL_PROMPT, context.seed());
+        context.out().printf(Locale.ROOT, "[%s] before: held-out accuracy %.1f%%, reward-model score %.3f on %d general prompts "
+                        + "(sampled, %d each: %.3f)%n", NAME, 100 * before.accuracy(), rmBefore.meanScore(), generalHeldOut.size(),
+                SAMPLES_PER_GENERAL_PROMPT, rmSampledBefore.meanScore());
 
         // 2. GRPO on the mix, general prompts scored by the reward model
         Path prompts = dir.resolve("prompts.jsonl");
@@ -180,18 +187,23 @@ public final class AlignmentStage implements Stage {
         // 3. the figures
         PolicyEvaluation.Result after = PolicyEvaluation.evaluate(finalWeights, spec, reasoningHeldOut, s.maxNewTokens());
         RewardModelScore.Result rmAfter = RewardModelScore.evaluate(finalWeights, spec, generalHeldOut, rm, s.maxNewTokens());
+        RewardModelScore.Result rmSampledAfter = RewardModelScore.evaluateSampled(finalWeights, spec, generalHeldOut, rm,
+                s.maxNewTokens(), SAMPLES_PER_GENERAL_PROMPT, context.seed());
         Map<String, Double> metrics = new LinkedHashMap<>(after.metrics());
         metrics.put(Metrics.ACCURACY + ".before", before.accuracy());
         metrics.put(Metrics.RM_SCORE, rmAfter.meanScore());
         metrics.put(Metrics.RM_SCORE + ".before", rmBefore.meanScore());
+        metrics.put(Metrics.RM_SCORE_SAMPLED, rmSampledAfter.meanScore());
+        metrics.put(Metrics.RM_SCORE_SAMPLED + ".before", rmSampledBefore.meanScore());
         metrics.put("general-accuracy", rmAfter.accuracy());
         metrics.put("general-accuracy.before", rmBefore.accuracy());
         metrics.put("rm-accuracy", built.training().heldOutAccuracy());
         metrics.put("grpo-steps", (double) r.learner().steps());
         metrics.put(Metrics.SECONDS, (System.nanoTime() - t0) / 1e9);
-        context.out().printf(Locale.ROOT, "[%s] held-out accuracy %.1f%% (before %.1f%%), reward-model score %.3f (before %.3f), "
-                        + "general accuracy %.1f%% (before %.1f%%), format %.1f%%, %.0f s%n",
+        context.out().printf(Locale.ROOT, "[%s] held-out accuracy %.1f%% (before %.1f%%), reward-model score %.3f (before %.3f; "
+                        + "sampled %.3f, before %.3f), general accuracy %.1f%% (before %.1f%%), format %.1f%%, %.0f s%n",
                 NAME, 100 * after.accuracy(), 100 * before.accuracy(), rmAfter.meanScore(), rmBefore.meanScore(),
+                rmSampledAfter.meanScore(), rmSampledBefore.meanScore(),
                 100 * rmAfter.accuracy(), 100 * rmBefore.accuracy(), 100 * after.formatRate(), metrics.get(Metrics.SECONDS));
         return new StageResult(NAME, Map.of(StageResult.REWARD_MODEL, rm, StageResult.POLICY, policy), metrics);
     }

@@ -12,6 +12,8 @@ public final class Metrics {
     public static final String RESPONSE_TOKENS = "response-tokens";
     /** Mean reward-model score on held-out general prompts. */
     public static final String RM_SCORE = "rm-score";
+    /** Mean reward-model score of completions sampled at temperature 1 on held-out general prompts (the policy's expected score). */
+    public static final String RM_SCORE_SAMPLED = "rm-score-sampled";
     /** Samples kept by rejection sampling. */
     public static final String SAMPLES_KEPT = "samples-kept";
     /** Wall time of the stage in seconds. */

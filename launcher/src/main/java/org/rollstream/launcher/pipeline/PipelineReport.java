@@ -35,6 +35,7 @@ public final class PipelineReport {
         c.put(Metrics.FORMAT_RATE, "format rate");
         c.put(Metrics.LANGUAGE_CONSISTENCY, "language consistency");
         c.put(Metrics.RM_SCORE, "reward-model score");
+        c.put(Metrics.RM_SCORE_SAMPLED, "reward-model score, sampled");
         c.put(Metrics.RESPONSE_TOKENS, "response tokens");
         c.put(Metrics.SAMPLES_KEPT, "samples kept");
         c.put(Metrics.SECONDS, "seconds");

@@ -72,9 +72,11 @@ class AlignmentStageTest {
         assertTrue(Files.size(r.artifact(StageResult.REWARD_MODEL)) > 10_000);
         assertEquals(spec, WeightSnapshot.open(r.artifact(StageResult.POLICY)).spec());
         assertTrue(r.metrics().get("rm-accuracy") >= 0.9, "reward model held-out ranking " + r.metrics().get("rm-accuracy"));
-        double before = r.metrics().get(Metrics.RM_SCORE + ".before");
-        double after = r.metrics().get(Metrics.RM_SCORE);
-        assertTrue(after > before, "reward-model score " + before + " -> " + after);
+        // the policy's expected score (16 sampled completions per held-out general prompt): the greedy one moves
+        // only when one of the 15 greedy answers flips
+        double before = r.metrics().get(Metrics.RM_SCORE_SAMPLED + ".before");
+        double after = r.metrics().get(Metrics.RM_SCORE_SAMPLED);
+        assertTrue(after > before, "reward-model score (sampled) " + before + " -> " + after);
         double accBefore = r.metrics().get(Metrics.ACCURACY + ".before");
         double acc = r.metrics().get(Metrics.ACCURACY);
         assertTrue(acc >= accBefore - 0.05, "reasoning accuracy " + accBefore + " -> " + acc);
