@@ -12,7 +12,6 @@ import org.rollstream.launcher.pipeline.Metrics;
 import org.rollstream.launcher.pipeline.Pipeline;
 import org.rollstream.launcher.pipeline.PipelineException;
 import org.rollstream.launcher.pipeline.PipelineReport;
-import org.rollstream.launcher.pipeline.R1Stages;
 import org.rollstream.launcher.pipeline.Stage;
 import org.rollstream.launcher.pipeline.StageResult;
 import org.rollstream.transport.KafkaSettings;
@@ -42,9 +41,8 @@ final class PipelineBench implements Callable<Integer> {
             "distillation result lacks it gets just that, from the saved distilled student."})
     boolean onPolicyDistill;
 
-    @Option(names = "--on-policy-rate", paramLabel = "RATE", description = {"AdamW rate of the on-policy distillation",
-            "updates after their warm-up (default: 5e-4). Lower keeps more of the distilled student's accuracy; see README."})
-    Double onPolicyRate;
+    @Mixin
+    OnPolicyRateOption onPolicyRate;
 
     /** One seed's row. */
     record Row(long seed, double teacher, double student, double rlStudent, double onPolicy, double studentSeconds,
@@ -62,16 +60,15 @@ final class PipelineBench implements Callable<Integer> {
         if (!(scale > 0) || scale > 10) {
             throw new UsageException("--scale must be in (0, 10], got " + scale);
         }
-        if (onPolicyRate != null && !(onPolicyRate > 0 && onPolicyRate < 1)) {
-            throw new UsageException("--on-policy-rate must be in (0, 1), got " + onPolicyRate);
-        }
+        // the stages hold settings only, so every seed can share them; a bad --on-policy-rate fails before any broker
+        List<Stage> r1 = onPolicyRate.stages(onPolicyDistill);
         List<Row> rows = new ArrayList<>();
         try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(dir.resolve("kafka"), true)) {
             KafkaSettings settings = cluster.settings();
             for (long seed = 1; seed <= seeds; seed++) {
                 Path seedDir = dir.resolve("seed-" + seed);
                 System.out.printf(Locale.ROOT, "== seed %d of %d: pipeline in %s%n", seed, seeds, seedDir.toAbsolutePath());
-                List<Stage> stages = new ArrayList<>(R1Stages.all(onPolicyDistill, onPolicyRate));
+                List<Stage> stages = new ArrayList<>(r1);
                 // a finished seed without the on-policy student gets just that, from its saved distilled student
                 stages.replaceAll(st -> st instanceof DistillationStage d ? d.reusingSaved() : st);
                 Pipeline pipeline = new Pipeline(stages, seedDir);
@@ -84,7 +81,7 @@ final class PipelineBench implements Callable<Integer> {
                 PipelineReport.write(seedDir.resolve("report"), results,
                         "rollstream pipeline --dir " + seedDir + " --seed " + seed + " --scale " + scale
                                 + (onPolicyDistill ? " --on-policy-distill" : "")
-                                + (onPolicyRate != null ? " --on-policy-rate " + onPolicyRate : ""));
+                                + onPolicyRate.flag());
                 Map<String, Double> m = results.get(DistillationStage.NAME).metrics();
                 rows.add(new Row(seed, m.get(key(DistillationStage.TEACHER)), m.get(key(DistillationStage.STUDENT)),
                         m.get(key(DistillationStage.RL_STUDENT)), m.getOrDefault(key(DistillationStage.ONPOLICY_STUDENT), Double.NaN),

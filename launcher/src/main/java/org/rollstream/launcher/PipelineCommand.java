@@ -8,7 +8,6 @@ import java.util.concurrent.Callable;
 import org.rollstream.launcher.pipeline.Pipeline;
 import org.rollstream.launcher.pipeline.PipelineException;
 import org.rollstream.launcher.pipeline.PipelineReport;
-import org.rollstream.launcher.pipeline.R1Stages;
 import org.rollstream.launcher.pipeline.StageResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,9 +44,8 @@ final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--on-policy-distill", description = "Also distil on-policy: the distilled student samples and learns from the teacher's per-token log-probabilities (reverse KL).")
     boolean onPolicyDistill;
 
-    @Option(names = "--on-policy-rate", paramLabel = "RATE", description = {"AdamW rate of the on-policy distillation",
-            "updates after their warm-up (default: 5e-4). Lower keeps more of the distilled student's accuracy; see README."})
-    Double onPolicyRate;
+    @Mixin
+    OnPolicyRateOption onPolicyRate;
 
     @Override
     public Integer call() throws Exception {
@@ -57,10 +55,7 @@ final class PipelineCommand implements Callable<Integer> {
         if (!only.isEmpty() && from != null) {
             throw new UsageException("--only and --from exclude each other");
         }
-        if (onPolicyRate != null && !(onPolicyRate > 0 && onPolicyRate < 1)) {
-            throw new UsageException("--on-policy-rate must be in (0, 1), got " + onPolicyRate);
-        }
-        Pipeline pipeline = new Pipeline(R1Stages.all(onPolicyDistill, onPolicyRate), dir);
+        Pipeline pipeline = new Pipeline(onPolicyRate.stages(onPolicyDistill), dir);
         Pipeline.Selection selection = new Pipeline.Selection(Pipeline.names(only), from, Pipeline.names(skip));
         System.out.println("rollstream pipeline: stages " + String.join(" → ", pipeline.names()) + ", seed " + seed
                 + ", scale " + scale + ", in " + dir.toAbsolutePath());
@@ -100,9 +95,7 @@ final class PipelineCommand implements Callable<Integer> {
         if (onPolicyDistill) {
             sb.append(" --on-policy-distill");
         }
-        if (onPolicyRate != null) {
-            sb.append(" --on-policy-rate ").append(onPolicyRate);
-        }
+        sb.append(onPolicyRate.flag());
         return sb.toString();
     }
 }

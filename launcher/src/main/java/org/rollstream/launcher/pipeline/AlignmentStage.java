@@ -150,9 +150,10 @@ public final class AlignmentStage implements Stage {
 
         List<TaskInstance> reasoningHeldOut = PolicyEvaluation.heldOut(s.task(), context.seed(), s.evalSize());
         List<TaskInstance> generalHeldOut = PolicyEvaluation.heldOut(GeneralTask.NAME, context.seed(), s.generalEval());
-        PolicyEvaluation.Result before = PolicyEvaluation.evaluate(startSnap.load(), spec, reasoningHeldOut, s.maxNewTokens());
-        RewardModelScore.Result rmBefore = RewardModelScore.evaluate(startSnap.load(), spec, generalHeldOut, rm, s.maxNewTokens());
-        RewardModelScore.Result rmSampledBefore = RewardModelScore.evaluateSampled(startSnap.load(), spec, generalHeldOut, rm,
+        Weights startWeights = startSnap.load();
+        PolicyEvaluation.Result before = PolicyEvaluation.evaluate(startWeights, spec, reasoningHeldOut, s.maxNewTokens());
+        RewardModelScore.Result rmBefore = RewardModelScore.evaluate(startWeights, spec, generalHeldOut, rm, s.maxNewTokens());
+        RewardModelScore.Result rmSampledBefore = RewardModelScore.evaluateSampled(startWeights, spec, generalHeldOut, rm,
                 s.maxNewTokens(), SAMPLES_PER_GENERAL_PROMPT, context.seed());
         context.out().printf(Locale.ROOT, "[%s] before: held-out accuracy %.1f%%, reward-model score %.3f on %d general prompts "
                         + "(sampled, %d each: %.3f)%n", NAME, 100 * before.accuracy(), rmBefore.meanScore(), generalHeldOut.size(),

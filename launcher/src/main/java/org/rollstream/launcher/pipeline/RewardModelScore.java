@@ -84,6 +84,7 @@ final class RewardModelScore {
 
     private static Result score(CharTokenizer tokenizer, List<TaskInstance> problems, List<int[]> outputs, Path rewardModel) {
         String text = RewardModelBuild.modelRewards(rewardModel);
+        TaskRegistry tasks = TaskRegistry.defaults();
         double sum = 0;
         int right = 0;
         List<String> completions = new ArrayList<>();
@@ -94,7 +95,7 @@ final class RewardModelScore {
                 completions.add(completion);
                 RewardScore s = rewards.score(RewardInput.forProblem(p).completion(completion).completionTokens(outputs.get(i).length).build());
                 sum += s.total();
-                right += Answers.extract(completion).map(a -> TaskRegistry.defaults().resolve(p.task()).isCorrect(p, a)).orElse(false) ? 1 : 0;
+                right += Answers.extract(completion).map(a -> tasks.resolve(p.task()).isCorrect(p, a)).orElse(false) ? 1 : 0;
             }
         }
         return new Result(sum / problems.size(), right / (double) problems.size(), completions);
