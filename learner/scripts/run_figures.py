@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Figures of one `rollstream run` from its report: held-out accuracy over wall time, time to a
-target accuracy, trained and sampled tokens/s, where the learner's time went (its train_seconds,
+target accuracy (first evaluation at or above it; the same without the evaluations' own time; and
+the first evaluation whose mean with the one before reaches it), trained and sampled tokens/s, where the learner's time went (its train_seconds,
 publish_seconds and wait_seconds per step), and GPU utilisation from nvidia-smi samples.
 
     run_figures.py RUN_DIR [--log RUN.log] [--smi SMI.csv] [--target 0.5,0.6]
@@ -41,9 +42,23 @@ def main():
     t_end = max(e[4] for e in grpo)
     out = {"run": a.run_dir, "grpo_steps": max(e[0] for e in grpo), "grpo_seconds": round((t_end - t0) / 1000, 1)}
     out["accuracy"] = [(round((t - t0) / 1000, 1), s, round(v, 4)) for t, s, v in evals]
+    # each evaluation's own duration: its event comes after evaluate() returns, the step's train event before it
+    train_at = {e[0]: e[4] for e in grpo if e[2] == "train_seconds"}
+    eval_ms = {s: t - train_at[s] for t, s, _ in evals if s in train_at}
+    out["evaluation_seconds"] = round(sum(eval_ms.values()) / 1000, 1)
+
+    def clock(t, s):  # (wall seconds, seconds without the evaluations up to and including step s's)
+        spent = sum(v for k, v in eval_ms.items() if k <= s)
+        return round((t - t0) / 1000, 1), round((t - t0 - spent) / 1000, 1)
+
+    grpo_evals = [x for x in evals if x[1] > 0]
     for target in [float(x) for x in a.target.split(",") if x]:
-        hit = [x for x in evals if x[1] > 0 and x[2] >= target]
-        out[f"seconds_to_{target}"] = round((hit[0][0] - t0) / 1000, 1) if hit else None
+        hit = [x for x in grpo_evals if x[2] >= target]
+        out[f"seconds_to_{target}"] = clock(hit[0][0], hit[0][1])[0] if hit else None
+        out[f"seconds_to_{target}_without_evaluation"] = clock(hit[0][0], hit[0][1])[1] if hit else None
+        # less noisy: the first evaluation where the mean of it and the one before reaches the target
+        pairs = [(b[0], b[1]) for p, b in zip(evals, evals[1:]) if b[1] > 0 and (p[2] + b[2]) / 2 >= target]
+        out[f"seconds_to_{target}_mean_of_2"] = clock(*pairs[0]) if pairs else None
     # the learner's wall time over the GRPO phase, by what it did (train_seconds and friends, one per step)
     spent = {k: sum(e[3] for e in grpo if e[2] == k + "_seconds") for k in ("train", "publish", "wait")}
     if spent["train"] > 0:
