@@ -118,7 +118,9 @@ public final class InGraphSampler {
             } else {
                 in.putAll(policy.emptyCache(n));
             }
-            try (OrtSession.Result r = policy.session(variant).run(in)) {
+            Map<String, OnnxTensor> feeds = new HashMap<>(in); // plus this version's weights when the session is shared
+            feeds.putAll(policy.weightFeeds(variant));
+            try (OrtSession.Result r = policy.session(variant).run(feeds)) {
                 LongBuffer lb = ((OnnxTensor) r.get("tokens").get()).getLongBuffer();
                 toks = new long[lb.remaining()];
                 lb.get(toks);

@@ -105,6 +105,32 @@ public final class OnnxPolicyExporter {
         return buildModel(spec, variant, fp16).toByteArray();
     }
 
+    /**
+     * The graph with every parameter a graph input (same name, type and shape) instead of an external
+     * initializer: one session then serves every weights version, each run fed the version's tensors
+     * ({@link WeightFedSessions}).
+     */
+    public static byte[] exportWithWeightInputs(ModelSpec spec, Variant variant, boolean fp16) {
+        return weightsAsInputs(buildModel(spec, variant, fp16)).toByteArray();
+    }
+
+    static OnnxMl.ModelProto weightsAsInputs(OnnxMl.ModelProto model) {
+        OnnxMl.GraphProto.Builder g = model.getGraph().toBuilder().clearInitializer();
+        for (OnnxMl.TensorProto t : model.getGraph().getInitializerList()) {
+            boolean weight = t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL
+                    && t.getExternalDataList().stream().anyMatch(kv -> kv.getValue().equals(EXTERNAL_LOCATION));
+            if (!weight) {
+                g.addInitializer(t);
+                continue;
+            }
+            OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
+            for (long d : t.getDimsList()) shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+            g.addInput(OnnxMl.ValueInfoProto.newBuilder().setName(t.getName()).setType(OnnxMl.TypeProto.newBuilder()
+                    .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape))));
+        }
+        return model.toBuilder().setGraph(g).build();
+    }
+
     static OnnxMl.ModelProto buildModel(ModelSpec spec, Variant variant, boolean fp16) {
         Builder b = new Builder(spec, fp16);
         OnnxMl.GraphProto g = b.build(variant);

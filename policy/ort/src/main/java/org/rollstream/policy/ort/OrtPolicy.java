@@ -27,7 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The policy in ONNX Runtime for one weights version: sessions over the graphs of
  * {@link OnnxPolicyExporter}, with the weights supplied as external initializers. A new weights
- * version is a new {@code OrtPolicy} (the graph bytes are cached per spec).
+ * version is a new {@code OrtPolicy} (the graph bytes are cached per spec). Built on
+ * {@link WeightFedSessions}, its in-graph sampling graphs are instead the shared sessions, fed this
+ * version's tensors at each run ({@link #weightFeeds}), and only its other graphs get sessions of their own.
  */
 public final class OrtPolicy implements AutoCloseable {
     private static final Map<String, byte[]> GRAPHS = new ConcurrentHashMap<>();
@@ -39,10 +41,11 @@ public final class OrtPolicy implements AutoCloseable {
     private final Map<String, OnnxTensor> weightTensors = new LinkedHashMap<>();
     private final Map<OnnxPolicyExporter.Variant, OrtSession> sessions = new HashMap<>();
     private final int threads;
+    private final WeightFedSessions fed; // null: every graph has a session of its own
     private boolean closed; // guarded by this
 
-    private OrtPolicy(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
-        this(spec, device, fp16, threads);
+    private OrtPolicy(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads, WeightFedSessions fed) {
+        this(spec, device, fp16, threads, fed);
         weights.checkAgainst(spec);
         try {
             for (var e : weights.tensors().entrySet()) {
@@ -54,8 +57,8 @@ public final class OrtPolicy implements AutoCloseable {
         }
     }
 
-    private OrtPolicy(ModelSpec spec, HalfWeights weights, Device device, int threads) {
-        this(spec, device, true, threads);
+    private OrtPolicy(ModelSpec spec, HalfWeights weights, Device device, int threads, WeightFedSessions fed) {
+        this(spec, device, true, threads, fed);
         weights.checkAgainst(spec);
         try {
             for (var e : weights.tensors().entrySet()) {
@@ -75,11 +78,17 @@ public final class OrtPolicy implements AutoCloseable {
         }
     }
 
-    private OrtPolicy(ModelSpec spec, Device device, boolean fp16, int threads) {
+    private OrtPolicy(ModelSpec spec, Device device, boolean fp16, int threads, WeightFedSessions fed) {
+        if (fed != null && !fed.serves(spec, device, fp16)) {
+            throw new IllegalArgumentException("weight-fed sessions of another spec, device or precision than " + spec.toJson() + " on " + device
+                    + (fp16 ? " in float16" : ""));
+        }
+        if (fed != null && !fed.retain()) throw new IllegalStateException("weight-fed sessions are closed");
         this.spec = spec;
         this.device = device;
         this.fp16 = fp16;
         this.threads = threads;
+        this.fed = fed;
     }
 
     /** fp32 policy on {@code device}, default intra-op threads. */
@@ -92,7 +101,7 @@ public final class OrtPolicy implements AutoCloseable {
      * @param threads intra-op threads for CPU (0 = ORT default)
      */
     public static OrtPolicy create(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
-        return withStepSession(new OrtPolicy(spec, weights, device, fp16, threads));
+        return withStepSession(new OrtPolicy(spec, weights, device, fp16, threads, null));
     }
 
     /** {@code p} with its STEP session built, which fails fast (e.g. CUDA missing); closed if that fails. */
@@ -113,7 +122,18 @@ public final class OrtPolicy implements AutoCloseable {
      * build and, on a GPU, its copy of the weights.
      */
     public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads) {
-        return new OrtPolicy(spec, weights, device, fp16, threads);
+        return new OrtPolicy(spec, weights, device, fp16, threads, null);
+    }
+
+    /**
+     * As {@link #createWithoutSessions(ModelSpec, Weights, Device, boolean, int)}, its in-graph sampling
+     * on {@code fed}'s shared sessions (built on first use, then reused by every later version).
+     *
+     * @throws IllegalArgumentException {@code fed} is of another spec, device or precision
+     */
+    public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads,
+                                                  WeightFedSessions fed) {
+        return new OrtPolicy(spec, weights, device, fp16, threads, java.util.Objects.requireNonNull(fed));
     }
 
     /**
@@ -123,12 +143,17 @@ public final class OrtPolicy implements AutoCloseable {
      * hand-over to a float16 actor then copies the bytes once instead of decoding to fp32 and back.
      */
     public static OrtPolicy createWithoutSessions(ModelSpec spec, HalfWeights weights, Device device, int threads) {
-        return new OrtPolicy(spec, weights, device, threads);
+        return new OrtPolicy(spec, weights, device, threads, null);
+    }
+
+    /** The float16 counterpart of {@link #createWithoutSessions(ModelSpec, Weights, Device, boolean, int, WeightFedSessions)}. */
+    public static OrtPolicy createWithoutSessions(ModelSpec spec, HalfWeights weights, Device device, int threads, WeightFedSessions fed) {
+        return new OrtPolicy(spec, weights, device, threads, java.util.Objects.requireNonNull(fed));
     }
 
     /** {@link #createWithoutSessions(ModelSpec, HalfWeights, Device, int)} with the STEP session built (and checked). */
     public static OrtPolicy create(ModelSpec spec, HalfWeights weights, Device device, int threads) {
-        return withStepSession(new OrtPolicy(spec, weights, device, threads));
+        return withStepSession(new OrtPolicy(spec, weights, device, threads, null));
     }
 
     /**
@@ -170,22 +195,44 @@ public final class OrtPolicy implements AutoCloseable {
     /** @throws IllegalStateException once closed: the weight tensors a new session would use are freed */
     synchronized OrtSession session(OnnxPolicyExporter.Variant variant) {
         if (closed) throw new IllegalStateException("policy is closed");
+        if (fed != null && WeightFedSessions.feeds(variant)) return fed.session(variant);
         OrtSession s = sessions.get(variant);
         if (s != null) return s;
         byte[] graph = GRAPHS.computeIfAbsent(spec.toJson() + "|" + variant + "|" + fp16, k -> OnnxPolicyExporter.export(spec, variant, fp16));
+        s = newSession(env, graph, device, threads, variant.toString(), new LinkedHashMap<String, OnnxTensorLike>(weightTensors), spec);
+        sessions.put(variant, s);
+        return s;
+    }
+
+    /** What a run of {@code variant}'s session must be fed besides its inputs: this version's weights when the session is shared. */
+    synchronized Map<String, OnnxTensor> weightFeeds(OnnxPolicyExporter.Variant variant) {
+        if (closed) throw new IllegalStateException("policy is closed");
+        return fed != null && WeightFedSessions.feeds(variant) ? java.util.Collections.unmodifiableMap(weightTensors) : Map.of();
+    }
+
+    /** A session of {@code graph} on {@code device} at {@link #optLevel()}, with {@code initializers} (external data) supplied. */
+    static OrtSession newSession(OrtEnvironment env, byte[] graph, Device device, int threads, String name,
+                                 Map<String, OnnxTensorLike> initializers, ModelSpec spec) {
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(optLevel());
             String profile = System.getProperty("rollstream.ortProfile"); // file prefix: ORT's per-node profile, for benchmarks
-            if (profile != null) opts.enableProfiling(profile + "-" + variant);
+            if (profile != null) opts.enableProfiling(profile + "-" + name);
             if (threads > 0) opts.setIntraOpNumThreads(threads);
             device.configure(opts);
-            opts.addExternalInitializers(new LinkedHashMap<String, OnnxTensorLike>(weightTensors));
-            s = env.createSession(graph, opts);
+            if (!initializers.isEmpty()) opts.addExternalInitializers(initializers);
+            return env.createSession(graph, opts);
         } catch (OrtException e) {
             throw new IllegalStateException("cannot create ONNX Runtime session for " + spec.toJson() + " on " + device + ": " + e.getMessage(), e);
         }
-        sessions.put(variant, s);
-        return s;
+    }
+
+    static void closeQuietly(OrtSession s) {
+        try {
+            if (System.getProperty("rollstream.ortProfile") != null) s.endProfiling();
+            s.close();
+        } catch (OrtException ignored) {
+            // closing: nothing useful to do
+        }
     }
 
     /**
@@ -285,17 +332,12 @@ public final class OrtPolicy implements AutoCloseable {
     /** Closes the sessions and frees the weights; idempotent. Sampling with a closed policy fails with IllegalStateException. */
     @Override
     public synchronized void close() {
+        if (closed) return;
         closed = true;
-        for (OrtSession s : sessions.values()) {
-            try {
-                if (System.getProperty("rollstream.ortProfile") != null) s.endProfiling();
-                s.close();
-            } catch (OrtException ignored) {
-                // closing: nothing useful to do
-            }
-        }
+        sessions.values().forEach(OrtPolicy::closeQuietly);
         sessions.clear();
         weightTensors.values().forEach(OnnxTensor::close);
         weightTensors.clear();
+        if (fed != null) fed.release();
     }
 }
