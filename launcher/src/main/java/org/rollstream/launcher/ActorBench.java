@@ -125,7 +125,7 @@ final class ActorBench implements Callable<Integer> {
             out.println("--- bench generate --sample, same shapes, same JVM:");
             reference = GenerateBenchmark.runSampling(spec, rows, promptTokens, newTokens, dev, benchRuns, fp16, dev.isCuda(),
                     temperature, new float[]{topP}, 0, org.rollstream.policy.SampleRequest.DEFAULT_NUCLEUS_CAP,
-                    loop == SamplerChoice.HOST, out);
+                    loop == SamplerChoice.HOST, false, out);
         }
         Tokenizer tokenizer = tokenizerFor(spec);
         Path dir = Files.createTempDirectory("rollstream-bench-actor");

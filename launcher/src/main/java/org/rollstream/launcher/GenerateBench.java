@@ -63,6 +63,10 @@ final class GenerateBench implements Callable<Integer> {
             + "the reference) at each top-p, beside the in-graph sampler (top-k 0 only).")
     boolean host;
 
+    @Option(names = "--weight-inputs", description = "With --sample: also time each top-p on one session fed the weights as inputs "
+            + "(as `actor --sampler-weights inputs`: each run copies them to the device), beside the session with the weights as initializers.")
+    boolean weightInputs;
+
     @Override
     public Integer call() {
         if (batch < 1 || promptTokens < 1 || newTokens < 1 || runs < 1) {
@@ -78,7 +82,7 @@ final class GenerateBench implements Callable<Integer> {
                 throw new UsageException("--top-p: " + e.getMessage());
             }
             GenerateBenchmark.runSampling(ModelSpec.preset(preset), batch, promptTokens, newTokens, Device.parse(device), runs, fp16,
-                    fused, temperature, ps, topK, nucleusCap, host, System.out);
+                    fused, temperature, ps, topK, nucleusCap, host, weightInputs, System.out);
             return 0;
         }
         Device d = Device.parse(device);

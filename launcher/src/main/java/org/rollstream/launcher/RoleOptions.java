@@ -2,6 +2,7 @@ package org.rollstream.launcher;
 
 import org.rollstream.actor.ActorConfig;
 import org.rollstream.actor.SamplerChoice;
+import org.rollstream.actor.SamplerWeights;
 import org.rollstream.reward.CompositeReward;
 import org.rollstream.reward.GroupAdvantages;
 import org.rollstream.reward.RewardConfig;
@@ -39,6 +40,13 @@ final class RoleOptions {
     @Option(names = "--actor-fp16", description = "Actor runs the policy in float16 (CUDA devices only).")
     boolean actorFp16;
 
+    @Option(names = "--sampler-weights", defaultValue = "auto",
+            description = {"How the in-graph sampler takes each new weights version: initializers = a session built per",
+                    "version; inputs = one session per actor fed the version's weights at every batch (no session build at a",
+                    "hand-over; each batch copies the weights to the device); auto = inputs on CUDA, initializers on the CPU",
+                    "(default: ${DEFAULT-VALUE})."})
+    String samplerWeights;
+
     @Option(names = "--rewards", defaultValue = "accuracy=1.0,format=0.1",
             description = "Reward weights, name=weight[,...]; built-ins: accuracy, format, language, length, reflection, readability (default: ${DEFAULT-VALUE}).")
     String rewards;
@@ -52,7 +60,8 @@ final class RoleOptions {
             return ActorConfig.defaults(actorId).withPolicyName(policyName)
                     .withSampling(groupSize, temperature, topP, maxNewTokens).withTopK(topK)
                     .withPromptsPerBatch(promptsPerBatch).withDevice(device).withSeed(seed)
-                    .withSampler(SamplerChoice.parse(sampler)).withFp16(actorFp16);
+                    .withSampler(SamplerChoice.parse(sampler)).withFp16(actorFp16)
+                    .withSamplerWeights(SamplerWeights.parse(samplerWeights));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

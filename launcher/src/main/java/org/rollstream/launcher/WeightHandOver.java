@@ -14,6 +14,7 @@ import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.ort.InGraphSampler;
 import org.rollstream.policy.ort.OrtPolicy;
+import org.rollstream.policy.ort.WeightFedSessions;
 import org.rollstream.policy.SafetensorsFile;
 import org.rollstream.policy.WeightSnapshot;
 import org.rollstream.policy.Weights;
@@ -30,10 +31,11 @@ import org.rollstream.transport.weights.WeightStore;
  * to safetensors bytes (with the sha-256) and puts it on {@code policy.weights}; each of N actors,
  * on its own thread with its own consumer, fetches the chunks, assembles them, checks them (chunk
  * CRCs while reading, then the whole sha-256), decodes the tensors, makes ONNX Runtime's weight
- * tensors and builds its session: on a CPU the float32 STEP session of the host loop, on CUDA the
- * in-graph sampler's session (float16 when the actor runs float16), as {@code PolicyLoader} does.
- * A run ends when the last actor serves. Not included: the announcement on {@code policy.versions}
- * (one small record) and the follower noticing it.
+ * tensors and readies the in-graph sampler's session (float16 when the actor runs float16), as
+ * {@code PolicyLoader} does: with the weights as initializers it builds that session; with the
+ * weights as inputs each actor's shared session ({@link WeightFedSessions}) was built by the warm-up
+ * run and is reused. A run ends when the last actor serves. Not included: the announcement on
+ * {@code policy.versions} (one small record) and the follower noticing it.
  */
 final class WeightHandOver {
     /** One run; every stage in nanoseconds; actor stages are those of the slowest actor. */
@@ -47,10 +49,11 @@ final class WeightHandOver {
     /**
      * @param fp16        move float16 tensors
      * @param device      where each actor's session runs
-     * @param fp16Session run the session in float16 (CUDA only, as {@code actor --fp16})
+     * @param fp16Session  run the session in float16 (CUDA only, as {@code actor --fp16})
+     * @param weightInputs the actors' sessions take the weights as inputs (as {@code --sampler-weights inputs})
      */
-    static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, Device device, boolean fp16Session, int actors,
-                             int runs) throws Exception {
+    static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, Device device, boolean fp16Session, boolean weightInputs,
+                             int actors, int runs) throws Exception {
         try (TopicAdmin admin = new TopicAdmin(kafka)) {
             admin.ensureTopics(Topics.all(1).stream().filter(t -> t.name().equals(Topics.POLICY_WEIGHTS)).toList());
         }
@@ -59,9 +62,11 @@ final class WeightHandOver {
         List<Run> out = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(actors);
         List<KafkaWeightStore> readers = new ArrayList<>();
+        List<WeightFedSessions> shared = new ArrayList<>();
         try (KafkaWeightStore learner = new KafkaWeightStore(kafka, "bench-learner")) {
             for (int i = 0; i < actors; i++) {
                 readers.add(new KafkaWeightStore(kafka, "bench-actor-" + i));
+                shared.add(weightInputs ? new WeightFedSessions(spec, device, fp16Session, 0) : null);
             }
             for (int r = 0; r <= runs; r++) { // run 0 warms up the JIT and the connections
                 long version = r;
@@ -73,7 +78,9 @@ final class WeightHandOver {
                 long t2 = System.nanoTime();
                 CountDownLatch go = new CountDownLatch(1);
                 List<Future<long[]>> done = new ArrayList<>();
-                for (KafkaWeightStore reader : readers) {
+                for (int i = 0; i < actors; i++) {
+                    KafkaWeightStore reader = readers.get(i);
+                    WeightFedSessions fed = shared.get(i);
                     done.add(pool.submit(() -> {
                         go.await();
                         WeightStore.Fetched f = reader.fetch(location, sha);
@@ -84,19 +91,10 @@ final class WeightHandOver {
                         long b = System.nanoTime();
                         long d;
                         long e;
-                        if (device.isCuda()) {
-                            try (OrtPolicy p = halves != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0)
-                                    : OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0)) {
-                                d = System.nanoTime();
-                                new InGraphSampler(p).prepare(1f, 1f, 0);
-                                e = System.nanoTime();
-                            }
-                        } else {
-                            try (OrtPolicy p = OrtPolicy.createWithoutSessions(spec, floats, device, false, 0)) {
-                                d = System.nanoTime();
-                                p.prepareStep();
-                                e = System.nanoTime();
-                            }
+                        try (OrtPolicy p = policy(spec, halves, floats, device, fp16Session, fed)) {
+                            d = System.nanoTime();
+                            new InGraphSampler(p).prepare(1f, 1f, 0);
+                            e = System.nanoTime();
                         }
                         return new long[]{f.readNanos(), f.verifyNanos(), b - a, d - b, e - d, e};
                     }));
@@ -117,20 +115,31 @@ final class WeightHandOver {
             }
         } finally {
             readers.forEach(KafkaWeightStore::close);
+            shared.stream().filter(java.util.Objects::nonNull).forEach(WeightFedSessions::close);
             pool.shutdownNow();
         }
         return out;
     }
 
+    private static OrtPolicy policy(ModelSpec spec, HalfWeights halves, Weights floats, Device device, boolean fp16Session,
+                                    WeightFedSessions fed) {
+        if (halves != null) {
+            return fed != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0, fed) : OrtPolicy.createWithoutSessions(spec, halves, device, 0);
+        }
+        return fed != null ? OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0, fed)
+                : OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0);
+    }
+
     /** One line of medians, in milliseconds. */
-    static String format(String preset, boolean fp16, Device device, boolean fp16Session, int actors, List<Run> runs) {
+    static String format(String preset, boolean fp16, Device device, boolean fp16Session, boolean weightInputs, int actors, List<Run> runs) {
         Run first = runs.get(0);
         return String.format(Locale.ROOT, "%-10s %s %7.1f MB %4d chunks %d actors | serialize %6.0f  produce %6.0f  "
-                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s%s) | publish->all serving %6.0f ms "
+                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s%s, weights as %s) | publish->all serving %6.0f ms "
                         + "(median of %d; min %.0f, max %.0f)",
                 preset, fp16 ? "fp16" : "fp32", first.bytes() / 1e6, first.chunks(), actors,
                 ms(runs, Run::serialize), ms(runs, Run::produce), ms(runs, Run::fetch), ms(runs, Run::verify),
                 ms(runs, Run::decode), ms(runs, Run::tensors), ms(runs, Run::session), device, fp16Session ? " fp16" : "",
+                weightInputs ? "inputs" : "initializers",
                 ms(runs, Run::total), runs.size(),
                 runs.stream().mapToLong(Run::total).min().orElse(0) / 1e6, runs.stream().mapToLong(Run::total).max().orElse(0) / 1e6);
     }

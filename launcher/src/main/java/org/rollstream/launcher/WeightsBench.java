@@ -26,9 +26,14 @@ final class WeightsBench implements Callable<Integer> {
     @Option(names = "--fp32", description = "Move F32 tensors instead of F16.")
     boolean fp32;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "Where the actors' sessions run: cpu (the host loop's STEP session) "
-            + "or cuda[:N] (the in-graph sampler's session) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "cpu", description = "Where the actors' in-graph sampler sessions run: cpu or cuda[:N] "
+            + "(default: ${DEFAULT-VALUE}).")
     String device;
+
+    @Option(names = "--sampler-weights", split = ",", defaultValue = "initializers,inputs", description = "How the actors take the "
+            + "weights, each measured in turn: initializers (a session built per version) and/or inputs (one shared session fed "
+            + "each version; built in the warm-up) (default: ${DEFAULT-VALUE}).")
+    List<String> samplerWeights;
 
     @Option(names = "--session-fp16", description = "Run the actors' sessions in float16, as `actor --fp16` (CUDA only).")
     boolean sessionFp16;
@@ -43,10 +48,20 @@ final class WeightsBench implements Callable<Integer> {
             throw new UsageException("--session-fp16 needs --device cuda[:N] (the CPU runs float32)");
         }
         List<ModelSpec> specs = presets.stream().map(p -> UsageException.config(() -> ModelSpec.preset(p))).toList();
+        List<Boolean> asInputs = new java.util.ArrayList<>();
+        for (String w : samplerWeights) {
+            switch (w.trim()) {
+                case "initializers" -> asInputs.add(false);
+                case "inputs" -> asInputs.add(true);
+                default -> throw new UsageException("--sampler-weights takes initializers and/or inputs, got '" + w + "'");
+            }
+        }
         try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(null, false)) {
             for (int i = 0; i < specs.size(); i++) {
-                List<WeightHandOver.Run> r = WeightHandOver.measure(cluster.settings(), specs.get(i), !fp32, d, sessionFp16, actors, runs);
-                System.out.println(WeightHandOver.format(presets.get(i), !fp32, d, sessionFp16, actors, r));
+                for (boolean inputs : asInputs) {
+                    List<WeightHandOver.Run> r = WeightHandOver.measure(cluster.settings(), specs.get(i), !fp32, d, sessionFp16, inputs, actors, runs);
+                    System.out.println(WeightHandOver.format(presets.get(i), !fp32, d, sessionFp16, inputs, actors, r));
+                }
             }
         }
         return 0;

@@ -18,10 +18,11 @@ import java.util.regex.Pattern;
  * @param topK            keep only the k most likely tokens before the top-p cut; 0 = no cut
  * @param sampler         which decoding loop samples ({@link SamplerChoice}); AUTO picks per device
  * @param fp16            run the policy in float16 (CUDA only)
+ * @param samplerWeights  how the in-graph sampler takes a version's weights ({@link SamplerWeights})
  */
 public record ActorConfig(String actorId, String consumerGroup, String policyName, int groupSize, float temperature,
                           float topP, int maxNewTokens, int promptsPerBatch, String device, long seed, int topK,
-                          SamplerChoice sampler, boolean fp16) {
+                          SamplerChoice sampler, boolean fp16, SamplerWeights samplerWeights) {
     public static final String DEFAULT_GROUP = "rollstream-actors";
     public static final String DEFAULT_POLICY = "default";
     private static final Pattern DEVICE = Pattern.compile("cpu|cuda(:\\d+)?");
@@ -40,13 +41,14 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
                 "device must be 'cpu', 'cuda' or 'cuda:N', got '" + device + "'");
         require(sampler != null, "sampler must be host, graph or auto");
         require(!fp16 || !device.equals("cpu"), "fp16 needs a CUDA device (the CPU runs float32)");
+        require(samplerWeights != null, "sampler weights must be initializers, inputs or auto");
     }
 
     /** The automatic sampler, float32. */
     public ActorConfig(String actorId, String consumerGroup, String policyName, int groupSize, float temperature,
                        float topP, int maxNewTokens, int promptsPerBatch, String device, long seed, int topK) {
         this(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
-                SamplerChoice.AUTO, false);
+                SamplerChoice.AUTO, false, SamplerWeights.AUTO);
     }
 
     /** G=8, temperature 1, top-p 1, 48 new tokens, 8 prompts per batch, on the CPU. */
@@ -55,45 +57,55 @@ public record ActorConfig(String actorId, String consumerGroup, String policyNam
     }
 
     public ActorConfig withActorId(String id) {
-        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16);
+        return new ActorConfig(id, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withConsumerGroup(String group) {
-        return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16);
+        return new ActorConfig(actorId, group, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withPolicyName(String name) {
-        return new ActorConfig(actorId, consumerGroup, name, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16);
+        return new ActorConfig(actorId, consumerGroup, name, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withSampling(int g, float temp, float p, int maxNew) {
-        return new ActorConfig(actorId, consumerGroup, policyName, g, temp, p, maxNew, promptsPerBatch, device, seed, topK, sampler, fp16);
+        return new ActorConfig(actorId, consumerGroup, policyName, g, temp, p, maxNew, promptsPerBatch, device, seed, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withPromptsPerBatch(int n) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, n, device, seed, topK, sampler, fp16);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, n, device, seed, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withDevice(String d) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, d, seed, topK, sampler, fp16);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, d, seed, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withSeed(long s) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, s, topK, sampler, fp16);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, s, topK, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withTopK(int k) {
-        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, k, sampler, fp16);
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, k, sampler, fp16, samplerWeights);
     }
 
     public ActorConfig withSampler(SamplerChoice choice) {
         return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
-                choice, fp16);
+                choice, fp16, samplerWeights);
     }
 
     public ActorConfig withFp16(boolean half) {
         return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
-                sampler, half);
+                sampler, half, samplerWeights);
+    }
+
+    public ActorConfig withSamplerWeights(SamplerWeights w) {
+        return new ActorConfig(actorId, consumerGroup, policyName, groupSize, temperature, topP, maxNewTokens, promptsPerBatch, device, seed, topK,
+                sampler, fp16, w);
+    }
+
+    /** Whether the in-graph sampler runs on shared sessions fed each version's weights: {@link #samplerWeights} with AUTO resolved. */
+    public boolean weightsAsInputs() {
+        return effectiveSampler() == SamplerChoice.GRAPH && samplerWeights.asInputs(!device.equals("cpu"));
     }
 
     /** The loop this actor samples with: {@link #sampler} with AUTO resolved. */

@@ -123,8 +123,9 @@ public final class ActorService implements AutoCloseable {
     public static ActorService start(KafkaSettings settings, ActorConfig config, Tokenizer tokenizer, WeightsSettings weights) {
         ActorService a = new ActorService(settings, config, tokenizer, Time.SYSTEM, weights);
         a.follower.start();
-        log.info("actor {} started on {}{} with the {} sampling loop: waiting for a version of policy '{}'", config.actorId(),
-                config.device(), config.fp16() ? " (fp16)" : "", config.effectiveSampler(), config.policyName());
+        log.info("actor {} started on {}{} with the {} sampling loop{}: waiting for a version of policy '{}'", config.actorId(),
+                config.device(), config.fp16() ? " (fp16)" : "", config.effectiveSampler(),
+                config.weightsAsInputs() ? " (weights fed as inputs, one session)" : "", config.policyName());
         return a;
     }
 
@@ -420,6 +421,7 @@ public final class ActorService implements AutoCloseable {
         clean &= Bounded.run("actor " + config.actorId() + " producer close", producer::close, timer);
         clean &= Bounded.run("actor " + config.actorId() + " follower close", follower::close, timer);
         weights.close();
+        loader.close(); // no more loads: shared sessions close with the last version serving on them
         sampling.dispose();
         serving.close(); // a batch still sampling holds its own reference: its sessions close after it
         log.info("actor {} stopped{}: {}", config.actorId(), clean ? "" : " (cut short after " + timeout.toSeconds() + " s)", stats);

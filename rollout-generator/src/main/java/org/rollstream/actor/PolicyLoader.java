@@ -5,6 +5,7 @@ import org.rollstream.policy.ort.Device;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.ort.OrtPolicy;
 import org.rollstream.policy.ort.OrtSampler;
+import org.rollstream.policy.ort.WeightFedSessions;
 import org.rollstream.policy.SafetensorsFile;
 import org.rollstream.policy.Tokenizer;
 import org.rollstream.policy.Weights;
@@ -12,12 +13,17 @@ import org.rollstream.policy.WeightsException;
 import org.rollstream.schemas.records.PolicyVersion;
 import org.rollstream.transport.weights.WeightStore;
 
-/** Turns an announced {@link PolicyVersion} into a {@link ServingPolicy}, refusing weights that do not check out. */
-final class PolicyLoader {
+/**
+ * Turns an announced {@link PolicyVersion} into a {@link ServingPolicy}, refusing weights that do not
+ * check out. With {@link ActorConfig#weightsAsInputs()} it keeps the in-graph sampler's shared
+ * sessions ({@link WeightFedSessions}) from one version to the next; {@link #close} lets go of them.
+ */
+final class PolicyLoader implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ActorConfig config;
     private final Device device;
     private final WeightStore store;
+    private WeightFedSessions fed; // guarded by this; of the last version's spec
 
     /** @param store fetches the bytes an announcement names (a file, or chunks on the weights topic) */
     PolicyLoader(Tokenizer tokenizer, ActorConfig config, WeightStore store) {
@@ -59,12 +65,17 @@ final class PolicyLoader {
                     + " tokens but the actor's tokenizer has " + tokenizer.vocabSize());
         }
         boolean host = config.effectiveSampler() == SamplerChoice.HOST;
-        // the host loop runs STEP, built (and checked) by create; the in-graph loop needs only its own graph
+        // the host loop runs STEP, built (and checked) by create; the in-graph loop needs only its own graph,
+        // which with the weights as inputs is the shared session the previous version already built
+        WeightFedSessions shared = config.weightsAsInputs() ? fedSessions(spec) : null;
         OrtPolicy ort;
         if (halves != null) {
-            ort = host ? OrtPolicy.create(spec, halves, device, 0) : OrtPolicy.createWithoutSessions(spec, halves, device, 0);
+            ort = host ? OrtPolicy.create(spec, halves, device, 0)
+                    : shared != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0, shared)
+                    : OrtPolicy.createWithoutSessions(spec, halves, device, 0);
         } else {
             ort = host ? OrtPolicy.create(spec, weights, device, config.fp16(), 0)
+                    : shared != null ? OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0, shared)
                     : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0);
         }
         try {
@@ -80,6 +91,26 @@ final class PolicyLoader {
         } catch (RuntimeException e) { // ORT refused a session: nothing of this version stays open
             ort.close();
             throw e;
+        }
+    }
+
+    /** The shared sessions for {@code spec}: those of the last version, or new ones when the spec changed. */
+    private synchronized WeightFedSessions fedSessions(ModelSpec spec) {
+        if (fed == null || !fed.serves(spec, device, config.fp16())) {
+            if (fed != null) {
+                fed.close(); // the versions still serving on them keep them open until they are released
+            }
+            fed = new WeightFedSessions(spec, device, config.fp16(), 0);
+        }
+        return fed;
+    }
+
+    /** Lets go of the shared sessions; they close once no version serves on them. */
+    @Override
+    public synchronized void close() {
+        if (fed != null) {
+            fed.close();
+            fed = null;
         }
     }
 

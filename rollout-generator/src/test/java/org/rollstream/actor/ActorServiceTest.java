@@ -204,7 +204,7 @@ class ActorServiceTest {
      * every partition.
      */
     @Test
-    @org.junit.jupiter.api.Order(4)
+    @org.junit.jupiter.api.Order(5)
     void badPromptsAreDeadLetteredAndStopCommitsWhatWasDone() {
         String policy = "checks";
         announce(snapshot(2, 71), "", policy);
@@ -260,6 +260,59 @@ class ActorServiceTest {
         } catch (Exception e) {
             return 0;
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void weightsFedAsInputsServeEachVersionsOwnWeights() {
+        org.rollstream.policy.Weights w1 = DjlPolicy.initialWeights(SPEC, 31), w2 = DjlPolicy.initialWeights(SPEC, 32);
+        announce(WeightSnapshot.write(weightsDir, w1, SPEC, 1, 1), "", "fed");
+        ActorConfig config = ActorConfig.defaults("fed-actor").withPolicyName("fed").withConsumerGroup("fed-actors")
+                .withSampling(G, 1.0f, 1.0f, 12).withPromptsPerBatch(1).withSamplerWeights(SamplerWeights.INPUTS);
+        assertTrue(config.weightsAsInputs());
+        try (ActorService actor = ActorService.start(settings, config, TOKENIZER)) {
+            await(() -> actor.stats().currentVersion() == 1, actor.stats()::toString);
+            Prompt p1 = Prompt.newBuilder(prompt("fed-1", 41)).setPolicy("fed").build();
+            sendPrompt(p1);
+            SampledGroup g1 = readUntil(Topics.ROLLOUTS_SAMPLED, List.of("fed-1"), SAMPLED::decode).get("fed-1");
+            assertGroup(g1, p1, 1, "", "fed-actor");
+
+            announce(WeightSnapshot.write(weightsDir, w2, SPEC, 2, 2), "", "fed");
+            await(() -> actor.stats().currentVersion() == 2, actor.stats()::toString);
+            Prompt p2 = Prompt.newBuilder(prompt("fed-2", 42)).setPolicy("fed").build();
+            sendPrompt(p2);
+            SampledGroup g2 = readUntil(Topics.ROLLOUTS_SAMPLED, List.of("fed-2"), SAMPLED::decode).get("fed-2");
+            assertGroup(g2, p2, 2, "", "fed-actor");
+
+            // each group's policy log-probs are its own version's (recomputed with a session of those weights), not the other's
+            assertTrue(logProbError(g1, w1) < 1e-4, "v1 group against v1 weights: " + logProbError(g1, w1));
+            assertTrue(logProbError(g2, w2) < 1e-4, "v2 group against v2 weights: " + logProbError(g2, w2));
+            assertTrue(logProbError(g2, w1) > 1e-2, "v2 group against v1 weights must differ: " + logProbError(g2, w1));
+        }
+    }
+
+    /** Largest difference between a group's policy log-probs and those of {@code w} on the same tokens. */
+    static double logProbError(SampledGroup g, org.rollstream.policy.Weights w) {
+        double worst = 0;
+        int[] prompt = g.getPromptTokenIds().stream().mapToInt(Integer::intValue).toArray();
+        try (org.rollstream.policy.ort.OrtPolicy ref = org.rollstream.policy.ort.OrtPolicy.create(SPEC, w, org.rollstream.policy.ort.Device.CPU)) {
+            for (Completion c : g.getCompletions()) {
+                int n = c.getTokenIds().size();
+                int[] row = new int[prompt.length + n - 1];
+                System.arraycopy(prompt, 0, row, 0, prompt.length);
+                for (int k = 0; k < n - 1; k++) row[prompt.length + k] = c.getTokenIds().get(k);
+                float[][] logits = ref.logits(new int[][]{row})[0];
+                for (int k = 0; k < n; k++) {
+                    float[] l = logits[prompt.length - 1 + k];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (float x : l) max = Math.max(max, x);
+                    for (float x : l) sum += Math.exp(x - max);
+                    double lp = l[c.getTokenIds().get(k)] - max - Math.log(sum);
+                    worst = Math.max(worst, Math.abs(lp - c.getPolicyLogProbs().get(k)));
+                }
+            }
+        }
+        return worst;
     }
 
     static void assertGroup(SampledGroup g, Prompt p, long version) {

@@ -10,6 +10,7 @@ import org.rollstream.policy.ort.InGraphSampler;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.ort.OrtLoopGenerator;
 import org.rollstream.policy.ort.OrtPolicy;
+import org.rollstream.policy.ort.WeightFedSessions;
 import org.rollstream.policy.ort.OrtSampler;
 import org.rollstream.policy.SampleRequest;
 import org.rollstream.policy.SampledCompletion;
@@ -144,16 +145,18 @@ public final class GenerateBenchmark {
     public static List<SampleResult> runSampling(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
                                                  boolean fp16, boolean fused, float temperature, float[] topPs, int topK,
                                                  int nucleusCap, PrintStream out) {
-        return runSampling(spec, batch, promptLen, newTokens, device, runs, fp16, fused, temperature, topPs, topK, nucleusCap, false, out);
+        return runSampling(spec, batch, promptLen, newTokens, device, runs, fp16, fused, temperature, topPs, topK, nucleusCap, false, false, out);
     }
 
     /**
-     * @param host also time the host-driven loop ({@link OrtSampler}, the reference implementation) at each top-p
-     *             (top-k 0 only: it has no top-k)
+     * @param host         also time the host-driven loop ({@link OrtSampler}, the reference implementation) at each top-p
+     *                     (top-k 0 only: it has no top-k)
+     * @param weightInputs also time each top-p on a shared session fed the weights as inputs ({@link WeightFedSessions},
+     *                     as {@code actor --sampler-weights inputs}), each run copying them to the device
      */
     public static List<SampleResult> runSampling(ModelSpec spec, int batch, int promptLen, int newTokens, Device device, int runs,
                                                  boolean fp16, boolean fused, float temperature, float[] topPs, int topK,
-                                                 int nucleusCap, boolean host, PrintStream out) {
+                                                 int nucleusCap, boolean host, boolean weightInputs, PrintStream out) {
         if (promptLen + newTokens > spec.contextLength()) {
             throw new IllegalArgumentException("prompt " + promptLen + " + new " + newTokens + " exceeds context " + spec.contextLength());
         }
@@ -163,7 +166,9 @@ public final class GenerateBenchmark {
         out.printf("bench generate --sample: spec=%s params=%,d batch=%d prompt=%d new=%d device=%s fp16=%s loop=%s%n",
                 spec.toJson(), spec.parameterCount(), batch, promptLen, newTokens, device, fp16, loopName(true, fused));
         List<SampleResult> results = new ArrayList<>();
-        try (OrtPolicy policy = OrtPolicy.create(spec, w, device, fp16, 0)) {
+        try (OrtPolicy policy = OrtPolicy.create(spec, w, device, fp16, 0);
+             WeightFedSessions shared = new WeightFedSessions(spec, device, fp16, 0);
+             OrtPolicy fedPolicy = weightInputs ? OrtPolicy.createWithoutSessions(spec, w, device, fp16, 0, shared) : null) {
             OrtLoopGenerator greedy = new OrtLoopGenerator(policy, null, fused);
             InGraphSampler sampler = new InGraphSampler(policy, fused);
             results.add(measure("greedy", () -> {
@@ -191,6 +196,13 @@ public final class GenerateBenchmark {
                 }, runs, gen, out));
                 out.printf("  %s: mean behaviour log-prob %.3f, mean policy log-prob %.3f, invalid %d (last run)%n",
                         label, sums[0] / gen, sums[1] / gen, (long) sums[2]);
+                if (fedPolicy != null) {
+                    InGraphSampler fed = new InGraphSampler(fedPolicy, fused);
+                    results.add(measure(label + " weights as inputs", () -> {
+                        fed.sample(req);
+                        return 0.0;
+                    }, runs, gen, out));
+                }
                 if (host && topK == 0) {
                     OrtSampler reference = new OrtSampler(policy);
                     SamplingParams params = new SamplingParams(temperature, topPs[i], newTokens, null, 17 + i);
@@ -363,7 +375,7 @@ public final class GenerateBenchmark {
         }
         if (sample) {
             runSampling(ModelSpec.preset(preset), batch, prompt, newTokens, Device.parse(device), runs, fp16, fused, temperature,
-                    parseTopPs(topPs), topK, cap, host, System.out);
+                    parseTopPs(topPs), topK, cap, host, false, System.out);
             return;
         }
         if (compare) {

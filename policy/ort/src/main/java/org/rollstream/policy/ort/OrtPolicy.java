@@ -61,10 +61,18 @@ public final class OrtPolicy implements AutoCloseable {
         this(spec, device, true, threads, fed);
         weights.checkAgainst(spec);
         try {
+            // ORT takes direct buffers in native order as they are: one allocation for all tensors (many small
+            // ones cost more than the copy), each tensor a 64-byte-aligned slice of it, one bulk copy each
+            long total = 0;
+            for (HalfWeights.Tensor t : weights.tensors().values()) total += align64(t.data().remaining());
+            if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("float16 weights of " + total + " bytes exceed one buffer");
+            ByteBuffer all = ByteBuffer.allocateDirect((int) total);
+            int at = 0;
             for (var e : weights.tensors().entrySet()) {
-                // ORT wants a direct buffer in native order: one bulk copy, no conversion
                 ByteBuffer src = e.getValue().data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                ByteBuffer bb = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+                int n = src.remaining();
+                ByteBuffer bb = all.slice(at, n).order(ByteOrder.nativeOrder());
+                at += align64(n);
                 if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
                     bb.put(src).flip();
                 } else {
@@ -76,6 +84,10 @@ public final class OrtPolicy implements AutoCloseable {
             close();
             throw new IllegalStateException("cannot create weight tensors: " + ex.getMessage(), ex);
         }
+    }
+
+    private static int align64(int n) {
+        return (n + 63) & ~63;
     }
 
     private OrtPolicy(ModelSpec spec, Device device, boolean fp16, int threads, WeightFedSessions fed) {
