@@ -51,9 +51,11 @@ final class WeightHandOver {
      * @param device      where each actor's session runs
      * @param fp16Session  run the session in float16 (CUDA only, as {@code actor --fp16})
      * @param weightInputs the actors' sessions take the weights as inputs (as {@code --sampler-weights inputs})
+     * @param prefetch     the actors read the weights topic as chunks arrive, as actors do; else each reads a
+     *                     version from its offset once the put is done
      */
     static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, Device device, boolean fp16Session, boolean weightInputs,
-                             int actors, int runs) throws Exception {
+                             boolean prefetch, int actors, int runs) throws Exception {
         try (TopicAdmin admin = new TopicAdmin(kafka)) {
             admin.ensureTopics(Topics.all(1).stream().filter(t -> t.name().equals(Topics.POLICY_WEIGHTS)).toList());
         }
@@ -65,7 +67,7 @@ final class WeightHandOver {
         List<WeightFedSessions> shared = new ArrayList<>();
         try (KafkaWeightStore learner = new KafkaWeightStore(kafka, "bench-learner")) {
             for (int i = 0; i < actors; i++) {
-                readers.add(new KafkaWeightStore(kafka, "bench-actor-" + i));
+                readers.add(prefetch ? KafkaWeightStore.prefetching(kafka, "bench-actor-" + i) : new KafkaWeightStore(kafka, "bench-actor-" + i));
                 shared.add(weightInputs ? new WeightFedSessions(spec, device, fp16Session, 0) : null);
             }
             for (int r = 0; r <= runs; r++) { // run 0 warms up the JIT and the connections
@@ -131,15 +133,16 @@ final class WeightHandOver {
     }
 
     /** One line of medians, in milliseconds. */
-    static String format(String preset, boolean fp16, Device device, boolean fp16Session, boolean weightInputs, int actors, List<Run> runs) {
+    static String format(String preset, boolean fp16, Device device, boolean fp16Session, boolean weightInputs, boolean prefetch, int actors,
+                         List<Run> runs) {
         Run first = runs.get(0);
         return String.format(Locale.ROOT, "%-10s %s %7.1f MB %4d chunks %d actors | serialize %6.0f  produce %6.0f  "
-                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s%s, weights as %s) | publish->all serving %6.0f ms "
+                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s%s, weights as %s, %s) | publish->all serving %6.0f ms "
                         + "(median of %d; min %.0f, max %.0f)",
                 preset, fp16 ? "fp16" : "fp32", first.bytes() / 1e6, first.chunks(), actors,
                 ms(runs, Run::serialize), ms(runs, Run::produce), ms(runs, Run::fetch), ms(runs, Run::verify),
                 ms(runs, Run::decode), ms(runs, Run::tensors), ms(runs, Run::session), device, fp16Session ? " fp16" : "",
-                weightInputs ? "inputs" : "initializers",
+                weightInputs ? "inputs" : "initializers", prefetch ? "prefetched" : "read after the put",
                 ms(runs, Run::total), runs.size(),
                 runs.stream().mapToLong(Run::total).min().orElse(0) / 1e6, runs.stream().mapToLong(Run::total).max().orElse(0) / 1e6);
     }

@@ -35,6 +35,11 @@ final class WeightsBench implements Callable<Integer> {
             + "each version; built in the warm-up) (default: ${DEFAULT-VALUE}).")
     List<String> samplerWeights;
 
+    @Option(names = "--fetch", split = ",", defaultValue = "prefetch", description = "How the actors read a version, each measured in "
+            + "turn: prefetch (as chunks arrive, as actors do) and/or offset (from its first chunk once the put is done) "
+            + "(default: ${DEFAULT-VALUE}).")
+    List<String> fetch;
+
     @Option(names = "--session-fp16", description = "Run the actors' sessions in float16, as `actor --fp16` (CUDA only).")
     boolean sessionFp16;
 
@@ -56,11 +61,22 @@ final class WeightsBench implements Callable<Integer> {
                 default -> throw new UsageException("--sampler-weights takes initializers and/or inputs, got '" + w + "'");
             }
         }
+        List<Boolean> prefetches = new java.util.ArrayList<>();
+        for (String f : fetch) {
+            switch (f.trim()) {
+                case "prefetch" -> prefetches.add(true);
+                case "offset" -> prefetches.add(false);
+                default -> throw new UsageException("--fetch takes prefetch and/or offset, got '" + f + "'");
+            }
+        }
         try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(null, false)) {
             for (int i = 0; i < specs.size(); i++) {
                 for (boolean inputs : asInputs) {
-                    List<WeightHandOver.Run> r = WeightHandOver.measure(cluster.settings(), specs.get(i), !fp32, d, sessionFp16, inputs, actors, runs);
-                    System.out.println(WeightHandOver.format(presets.get(i), !fp32, d, sessionFp16, inputs, actors, r));
+                    for (boolean prefetch : prefetches) {
+                        List<WeightHandOver.Run> r = WeightHandOver.measure(cluster.settings(), specs.get(i), !fp32, d, sessionFp16, inputs,
+                                prefetch, actors, runs);
+                        System.out.println(WeightHandOver.format(presets.get(i), !fp32, d, sessionFp16, inputs, prefetch, actors, r));
+                    }
                 }
             }
         }

@@ -40,12 +40,18 @@ import org.slf4j.LoggerFactory;
  * because several newer versions came meanwhile, or never fully written), the version is refused as
  * partial: it never waits for chunks that cannot come. Producer and consumer are opened on first
  * use; one store may both put and fetch. Fetches are serialised (one consumer).
+ *
+ * <p>A {@linkplain #prefetching prefetching} store (an actor's) also reads the weights topic as
+ * chunks arrive, from its first fetch on ({@link WeightPrefetcher}): a later version is then mostly
+ * read by the time it is announced, and its fetch waits only for the last chunks.
  */
 public final class KafkaWeightStore implements WeightStore {
     private static final Logger log = LoggerFactory.getLogger(KafkaWeightStore.class);
     private static final AvroCodec<WeightChunk> CODEC = AvroCodec.of(WeightChunk.class);
     /** A put or a fetch that takes longer than this has failed (a 500 MB version takes seconds). */
     private static final Duration DEADLINE = Duration.ofSeconds(120);
+    /** How long a fetch waits for the prefetcher to finish a version before reading it from its offset. */
+    private static final Duration PREFETCH_WAIT = Duration.ofSeconds(30);
 
     private final KafkaSettings settings;
     private final String topic;
@@ -56,6 +62,9 @@ public final class KafkaWeightStore implements WeightStore {
     private volatile boolean closed;
     private final Object fetchLock = new Object();
     private long skippedRecords; // guarded by fetchLock
+    private long prefetched; // guarded by fetchLock
+    private final boolean prefetch;
+    private volatile WeightPrefetcher prefetcher; // written under fetchLock, by the first fetch of a prefetching store
 
     public KafkaWeightStore(KafkaSettings settings, String clientId) {
         this(settings, Topics.POLICY_WEIGHTS, clientId, Topics.WEIGHT_CHUNK_BYTES);
@@ -63,6 +72,20 @@ public final class KafkaWeightStore implements WeightStore {
 
     /** For tests: another topic or chunk size. */
     public KafkaWeightStore(KafkaSettings settings, String topic, String clientId, int chunkBytes) {
+        this(settings, topic, clientId, chunkBytes, false);
+    }
+
+    /** A store whose fetches are prefetched from the first one on (see the class comment): an actor's. */
+    public static KafkaWeightStore prefetching(KafkaSettings settings, String clientId) {
+        return new KafkaWeightStore(settings, Topics.POLICY_WEIGHTS, clientId, Topics.WEIGHT_CHUNK_BYTES, true);
+    }
+
+    /** For tests: a prefetching store on another topic. */
+    static KafkaWeightStore prefetching(KafkaSettings settings, String topic, String clientId) {
+        return new KafkaWeightStore(settings, topic, clientId, Topics.WEIGHT_CHUNK_BYTES, true);
+    }
+
+    private KafkaWeightStore(KafkaSettings settings, String topic, String clientId, int chunkBytes, boolean prefetch) {
         if (chunkBytes < 1 || chunkBytes > Topics.WEIGHT_CHUNK_BYTES) {
             throw new IllegalArgumentException("chunk size must be in [1, " + Topics.WEIGHT_CHUNK_BYTES + "], got " + chunkBytes);
         }
@@ -70,6 +93,7 @@ public final class KafkaWeightStore implements WeightStore {
         this.topic = topic;
         this.clientId = clientId;
         this.chunkBytes = chunkBytes;
+        this.prefetch = prefetch;
     }
 
     @Override
@@ -118,8 +142,23 @@ public final class KafkaWeightStore implements WeightStore {
         KafkaConsumer<byte[], byte[]> c = consumer();
         TopicPartition tp = new TopicPartition(loc.topic(), loc.partition());
         long t0 = System.nanoTime();
+        if (prefetcher != null) {
+            try {
+                byte[] ready = prefetcher.take(loc, sha256, t0 + PREFETCH_WAIT.toNanos());
+                if (ready != null) {
+                    prefetched++;
+                    return new Fetched(ready, System.nanoTime() - t0, 0);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new WeightStoreException("interrupted while fetching " + location, e);
+            }
+        }
         c.assign(List.of(tp));
         long end = c.endOffsets(List.of(tp)).getOrDefault(tp, 0L);
+        if (prefetch && prefetcher == null && !closed) { // versions put from now on are read as they arrive
+            prefetcher = new WeightPrefetcher(newConsumer("-prefetch"), tp, end, this::decodeQuietly, clientId + "-weights-prefetch");
+        }
         if (loc.offset() >= end) {
             throw new WeightStoreException("weights at " + location + " are not on the broker: the log of " + tp + " ends at " + end);
         }
@@ -158,6 +197,19 @@ public final class KafkaWeightStore implements WeightStore {
         return c.getVersion() == loc.version() && c.getIncarnation() == loc.incarnation() && loc.runId().equals(c.getRunId().toString());
     }
 
+    /** For the prefetcher's thread: counts nothing (the counter belongs to fetches), logs at debug. */
+    private WeightChunk decodeQuietly(ConsumerRecord<byte[], byte[]> r) {
+        if (r.value() == null) {
+            return null;
+        }
+        try {
+            return CODEC.decode(r.value());
+        } catch (RuntimeException e) {
+            log.debug("prefetch skips undecodable record {}@{} on {}: {}", r.partition(), r.offset(), r.topic(), e.getMessage());
+            return null;
+        }
+    }
+
     private WeightChunk decode(ConsumerRecord<byte[], byte[]> r) {
         if (r.value() == null) {
             return null;
@@ -175,6 +227,13 @@ public final class KafkaWeightStore implements WeightStore {
     public long skippedRecords() {
         synchronized (fetchLock) {
             return skippedRecords;
+        }
+    }
+
+    /** Fetches the prefetcher served (the rest read their version from its offset). */
+    public long prefetchedFetches() {
+        synchronized (fetchLock) {
+            return prefetched;
         }
     }
 
@@ -204,18 +263,22 @@ public final class KafkaWeightStore implements WeightStore {
             throw new WeightStoreException("the weight store is closed");
         }
         if (consumer == null) {
-            Properties p = settings.consumerProps("unused");
-            p.remove(ConsumerConfig.GROUP_ID_CONFIG); // assign() without a group: nothing to commit
-            p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-weights");
-            p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-            p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(32 << 20));
-            p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
-            p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, "-1");
-            p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "64");
-            p.putAll(Map.copyOf(settings.clientProperties()));
-            consumer = new KafkaConsumer<>(p);
+            consumer = newConsumer("");
         }
         return consumer;
+    }
+
+    private KafkaConsumer<byte[], byte[]> newConsumer(String suffix) {
+        Properties p = settings.consumerProps("unused");
+        p.remove(ConsumerConfig.GROUP_ID_CONFIG); // assign() without a group: nothing to commit
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-weights" + suffix);
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(32 << 20));
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
+        p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, "-1");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "64");
+        p.putAll(Map.copyOf(settings.clientProperties()));
+        return new KafkaConsumer<>(p);
     }
 
     /** Closes producer and consumer; a fetch in progress is woken and fails. */
@@ -225,6 +288,10 @@ public final class KafkaWeightStore implements WeightStore {
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup(); // the one thread-safe consumer call: a fetch in poll() ends now rather than at its deadline
+        }
+        WeightPrefetcher pf = prefetcher; // not under fetchLock: a fetch waiting on the prefetcher holds it
+        if (pf != null) {
+            pf.close(); // a fetch waiting on it gives up and reads from the offset, where the woken consumer ends it
         }
         synchronized (this) {
             if (producer != null) {

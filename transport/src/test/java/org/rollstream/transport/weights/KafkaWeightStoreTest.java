@@ -105,6 +105,44 @@ class KafkaWeightStoreTest {
         }
     }
 
+    @Test
+    void aPrefetchingReaderHasLaterVersionsReadWhenTheyAreAnnouncedAndChecksThemAlike() throws Exception {
+        String topic = topic("weights-prefetch");
+        WeightBlob v1 = blob("run-f", 1, 3 * CHUNK), v2 = blob("run-f", 2, 5 * CHUNK + 7), v3 = blob("run-f", 3, 4 * CHUNK);
+        try (KafkaWeightStore writer = new KafkaWeightStore(settings, topic, "writer", CHUNK);
+             KafkaWeightStore reader = KafkaWeightStore.prefetching(settings, topic, "reader")) {
+            String loc1 = writer.put(v1);
+            assertArrayEquals(v1.bytes(), reader.fetch(loc1, v1.sha256()).bytes()); // put before the reader's first fetch: read from its offset
+            assertEquals(0, reader.prefetchedFetches());
+
+            String loc2 = writer.put(v2), loc3 = writer.put(v3);
+            assertArrayEquals(v3.bytes(), reader.fetch(loc3, v3.sha256()).bytes());
+            assertArrayEquals(v2.bytes(), reader.fetch(loc2, v2.sha256()).bytes());
+            assertEquals(2, reader.prefetchedFetches(), "both put after the first fetch came from the prefetcher");
+
+            // three more versions: the prefetcher keeps the newest two; the oldest is read from its offset, whole
+            WeightBlob v4 = blob("run-f", 4, 2 * CHUNK), v5 = blob("run-f", 5, 2 * CHUNK), v6 = blob("run-f", 6, 2 * CHUNK);
+            String loc4 = writer.put(v4), loc5 = writer.put(v5), loc6 = writer.put(v6);
+            assertArrayEquals(v6.bytes(), reader.fetch(loc6, v6.sha256()).bytes());
+            assertArrayEquals(v4.bytes(), reader.fetch(loc4, v4.sha256()).bytes());
+            assertEquals(3, reader.prefetchedFetches(), "v6 prefetched, v4 evicted and read from its offset");
+            WeightStoreException wrongSha = assertThrows(WeightStoreException.class, () -> reader.fetch(loc5, v6.sha256()));
+            assertTrue(wrongSha.getMessage().contains("sha-256"), wrongSha.getMessage());
+
+            // a corrupt chunk is refused as the offset reader refuses it, with its reason
+            WeightBlob bad = blob("run-f", 7, 3 * CHUNK);
+            List<WeightChunk> chunks = WeightChunks.split(bad, CHUNK);
+            byte[] data = new byte[CHUNK];
+            chunks.get(1).getData().duplicate().get(data);
+            data[5] ^= 0x10;
+            chunks.get(1).setData(ByteBuffer.wrap(data));
+            String badLoc = produce(topic, bad, chunks);
+            WeightStoreException e = assertThrows(WeightStoreException.class, () -> reader.fetch(badLoc, bad.sha256()));
+            assertTrue(e.getMessage().contains("CRC-32C"), e.getMessage());
+            assertEquals(3, reader.prefetchedFetches());
+        }
+    }
+
     /** Sends chunks as the store would (keys, one partition) and returns the location of the first. */
     private static String produce(String topic, WeightBlob v, List<WeightChunk> chunks) throws Exception {
         long first = -1;
