@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,7 +29,7 @@ import org.rollstream.transport.weights.WeightStore;
 
 /**
  * Measures a weight hand-over over Kafka the way the roles do it: the learner serialises a version
- * to safetensors bytes (with the sha-256) and puts it on {@code policy.weights}; each of N actors,
+ * to safetensors bytes and puts it on {@code policy.weights} while it computes the sha-256; each of N actors,
  * on its own thread with its own consumer, fetches the chunks, assembles them, checks them (chunk
  * CRCs while reading, then the whole sha-256), decodes the tensors, makes ONNX Runtime's weight
  * tensors and readies the in-graph sampler's session (float16 when the actor runs float16), as
@@ -74,9 +75,11 @@ final class WeightHandOver {
                 long version = r;
                 long t0 = System.nanoTime();
                 byte[] bytes = WeightSnapshot.toBytes(weights, spec, version, version, fp16);
-                String sha = WeightChunks.sha256(bytes);
                 long t1 = System.nanoTime();
-                String location = learner.put(new WeightBlob("bench", runId, 0, version, bytes, sha, fp16));
+                // as the learner publishes: the sha-256 alongside the chunks (which carry none), the announcement after both
+                CompletableFuture<String> hashing = CompletableFuture.supplyAsync(() -> WeightChunks.sha256(bytes));
+                String location = learner.put(new WeightBlob("bench", runId, 0, version, bytes, null, fp16));
+                String sha = hashing.join();
                 long t2 = System.nanoTime();
                 CountDownLatch go = new CountDownLatch(1);
                 List<Future<long[]>> done = new ArrayList<>();

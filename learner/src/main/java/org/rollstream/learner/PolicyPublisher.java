@@ -2,6 +2,8 @@ package org.rollstream.learner;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +31,11 @@ import org.rollstream.transport.weights.WeightsSettings;
  * announcement, and version 0 is the cold-start policy a run may want to look at.
  *
  * <p>With the Kafka store the file is still written (it is the learner's record of what it
- * published, which a restart reads), then the same bytes go to {@code policy.weights} and the
- * announcement names them there, so actors need no access to the run directory. With a signer,
- * every announcement is signed.
+ * published, which a restart reads) while the same bytes go to {@code policy.weights}, and the
+ * announcement names them there, so actors need no access to the run directory. The sha-256 is
+ * computed alongside (the chunks do not carry it; the announcement does): the file, the chunks and
+ * the checksum each take a thread, and the announcement waits for all three. With a signer, every
+ * announcement is signed.
  */
 final class PolicyPublisher {
     static final int KEEP = 6;
@@ -47,6 +51,12 @@ final class PolicyPublisher {
     private final Time time;
     private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "learner-publisher");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The checksum and the file, beside the chunks going out on the publisher's thread. */
+    private final ExecutorService alongside = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "learner-publisher-alongside");
         t.setDaemon(true);
         return t;
     });
@@ -180,25 +190,39 @@ final class PolicyPublisher {
             background.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        alongside.shutdownNow();
     }
 
     /** Writes and announces {@code version}; returns once the broker has the weights (if it carries them) and the announcement. */
     PolicyVersion publish(Weights weights, long version, long step) {
         byte[] bytes = WeightSnapshot.toBytes(weights, spec, version, step, this.weights.fp16());
-        WeightBlob blob = new WeightBlob(policyName, run.runId(), run.incarnation(), version, bytes,
-                WeightChunks.sha256(bytes), this.weights.fp16());
-        String location = files.put(blob);
+        WeightBlob blob = new WeightBlob(policyName, run.runId(), run.incarnation(), version, bytes, null, this.weights.fp16());
+        CompletableFuture<String> sha = CompletableFuture.supplyAsync(() -> WeightChunks.sha256(bytes), alongside);
+        String location;
         if (remote != null) {
+            CompletableFuture<String> file = CompletableFuture.supplyAsync(() -> files.put(blob), alongside);
             location = remote.put(blob);
+            joined(file);
+        } else {
+            location = files.put(blob);
         }
         PolicyVersion pv = PolicyVersion.newBuilder().setPolicy(policyName).setVersion(version).setStep(step)
                 .setRunId(run.runId()).setIncarnation(run.incarnation())
-                .setWeightsLocation(location).setSha256(blob.sha256())
+                .setWeightsLocation(location).setSha256(joined(sha))
                 .setCreatedAtMs(time.milliseconds()).setSpec(spec.toJson()).build();
         if (this.weights.signer().isPresent()) {
             pv = this.weights.signer().get().sign(pv);
         }
         producer.send(Topics.POLICY_VERSIONS, policyName, pv, CODEC::encode).block(Duration.ofSeconds(30));
         return pv;
+    }
+
+    /** The result, or the task's own exception (a WeightStoreException stays one). */
+    private static <T> T joined(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 }

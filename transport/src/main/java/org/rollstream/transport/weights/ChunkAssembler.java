@@ -43,7 +43,7 @@ public final class ChunkAssembler {
     private final BitSet received = new BitSet();
     private long verifyNanos;
 
-    /** @param sha256 the announced sha-256 of the whole file */
+    /** @param sha256 the announced sha-256 of the whole file; null while it is not known (then {@link #bytes(String)} names it) */
     public ChunkAssembler(String policy, String runId, long incarnation, long version, String sha256) {
         this.policy = policy;
         this.runId = runId;
@@ -64,7 +64,7 @@ public final class ChunkAssembler {
             return false;
         }
         String where = "chunk " + c.getIndex() + " of policy '" + policy + "' run '" + runId + "' v" + version;
-        if (!sha256.equalsIgnoreCase(c.getSha256().toString())) {
+        if (sha256 != null && c.getSha256() != null && !sha256.equalsIgnoreCase(c.getSha256().toString())) {
             throw new WeightStoreException(where + " is of a file with sha-256 " + c.getSha256() + ", the announcement names " + sha256);
         }
         ByteBuffer data = c.getData();
@@ -129,6 +129,14 @@ public final class ChunkAssembler {
      * @throws WeightStoreException when chunks are missing or the whole does not match
      */
     public byte[] bytes() {
+        return bytes(sha256);
+    }
+
+    /** {@link #bytes()}, checked against {@code expectedSha256} (the announced one). */
+    public byte[] bytes(String expectedSha256) {
+        if (expectedSha256 == null) {
+            throw new IllegalArgumentException("no sha-256 to check policy '" + policy + "' v" + version + " against");
+        }
         if (!complete()) {
             throw new WeightStoreException("policy '" + policy + "' run '" + runId + "' v" + version + " is partial: "
                     + progress() + " found");
@@ -142,9 +150,9 @@ public final class ChunkAssembler {
             actual = Sha256.hex(bytes);
         }
         verifyNanos = System.nanoTime() - t0;
-        if (!MessageDigest.isEqual(actual.getBytes(), sha256.toLowerCase().getBytes())) {
+        if (!MessageDigest.isEqual(actual.getBytes(), expectedSha256.toLowerCase().getBytes())) {
             throw new WeightStoreException("policy '" + policy + "' run '" + runId + "' v" + version
-                    + " assembled to sha-256 " + actual + " but the announcement names " + sha256);
+                    + " assembled to sha-256 " + actual + " but the announcement names " + expectedSha256);
         }
         return bytes;
     }

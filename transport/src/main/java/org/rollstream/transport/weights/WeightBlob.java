@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param incarnation which start of that run publishes it
  * @param version     the policy version
  * @param bytes       the file's bytes; not copied, so not to be changed after handing over
- * @param sha256      sha-256 hex of {@code bytes}
+ * @param sha256      sha-256 hex of {@code bytes}, or null where the publisher computes it while a store sends the
+ *                    bytes (then the chunks on the weights topic carry none; the announcement does)
  * @param fp16        whether the tensors are stored as F16 (else F32)
  */
 public record WeightBlob(String policy, String runId, long incarnation, long version, byte[] bytes, String sha256,
@@ -19,7 +20,6 @@ public record WeightBlob(String policy, String runId, long incarnation, long ver
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(runId, "runId");
         Objects.requireNonNull(bytes, "bytes");
-        Objects.requireNonNull(sha256, "sha256");
         if (version < 0 || incarnation < 0) {
             throw new IllegalArgumentException("version and incarnation must be at least 0");
         }

@@ -34,14 +34,14 @@ final class WeightPrefetcher implements AutoCloseable {
     private static final class Assembly {
         final long firstOffset;
         final ChunkAssembler assembler;
-        final String sha256; // as its chunks say
+        final String sha256; // as its chunks say; null when they say none
         final long runIncarnation;
         final String key;
         boolean failed;
 
         Assembly(long firstOffset, WeightChunk c) {
             this.firstOffset = firstOffset;
-            this.sha256 = c.getSha256().toString();
+            this.sha256 = c.getSha256() == null ? null : c.getSha256().toString();
             this.assembler = new ChunkAssembler(c.getPolicy().toString(), c.getRunId().toString(), c.getIncarnation(), c.getVersion(), sha256);
             this.runIncarnation = c.getIncarnation();
             this.key = keyOf(c);
@@ -159,11 +159,11 @@ final class WeightPrefetcher implements AutoCloseable {
             }
             held.remove(found);
         }
-        if (found.failed || !found.sha256.equalsIgnoreCase(sha256) || found.runIncarnation != loc.incarnation()) {
+        if (found.failed || found.sha256 != null && !found.sha256.equalsIgnoreCase(sha256) || found.runIncarnation != loc.incarnation()) {
             return null;
         }
         try {
-            return found.assembler.bytes(); // the whole sha-256, mostly hashed while the chunks came
+            return found.assembler.bytes(sha256); // the whole sha-256, mostly hashed while the chunks came
         } catch (WeightStoreException e) {
             return null;
         }

@@ -140,6 +140,17 @@ class KafkaWeightStoreTest {
             WeightStoreException e = assertThrows(WeightStoreException.class, () -> reader.fetch(badLoc, bad.sha256()));
             assertTrue(e.getMessage().contains("CRC-32C"), e.getMessage());
             assertEquals(3, reader.prefetchedFetches());
+
+            // chunks sent before the checksum was known carry none: checked whole against the announced one, both ways
+            WeightBlob known = blob("run-f", 8, 3 * CHUNK);
+            WeightBlob streamed = new WeightBlob(known.policy(), known.runId(), 0, 8, known.bytes(), null, false);
+            String loc8 = writer.put(streamed);
+            WeightStoreException altered = assertThrows(WeightStoreException.class, () -> reader.fetch(loc8, v6.sha256()));
+            assertTrue(altered.getMessage().contains("assembled to sha-256"), altered.getMessage());
+            assertArrayEquals(known.bytes(), reader.fetch(loc8, known.sha256()).bytes()); // from its offset now
+            String loc9 = writer.put(new WeightBlob(known.policy(), known.runId(), 0, 9, known.bytes(), null, false));
+            assertArrayEquals(known.bytes(), reader.fetch(loc9, known.sha256()).bytes());
+            assertEquals(4, reader.prefetchedFetches(), "v9 prefetched without a checksum on its chunks");
         }
     }
 
