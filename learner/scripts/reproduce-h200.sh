@@ -19,8 +19,9 @@
 #   bench      rollstream bench learner, the same shapes, fp32 and fp16 (DJL has no bf16),
 #              nvidia-smi sampled; VOCABS [98 50257] and PRECISIONS [fp32 fp16] narrow it, BENCH_FLAGS
 #              adds flags (e.g. --micro-batch-size 16)
-#   weights    rollstream bench weights --device cuda:0 --session-fp16, gpt2-small-char and gpt2-small,
-#              and bench generate --sample (gpt2-small fp16, 64 x 64+256), per ORT optimisation level
+#   weights    rollstream bench weights --device cuda:0 --session-fp16, gpt2-small-char and gpt2-small, each
+#              --sampler-weights and --fetch, exported from a cuda:0 snapshot (WEIGHT_FLAGS replaces those), and
+#              bench generate --sample --weight-inputs (gpt2-small fp16, 64 x 64+256), per ORT optimisation level
 #              in OPT_LEVELS [all]
 #   run        rollstream run --preset gpt2-small-char --device $ACTOR_DEVICE [cuda:0] --learner-device
 #              $LEARNER_DEVICE [cuda:0] with η = 0 (cold start included), then η = 2 (ETAS [0 2]) from the same
@@ -103,14 +104,19 @@ for stage in "${stages[@]}"; do
       # weight hand-over over Kafka to 2 float16 CUDA actors (in-graph sampler sessions), per ORT
       # optimisation level (OPT_LEVELS [all]: the session build is paid at every hand-over)
       java_env
+      # each way an actor can take the weights (a session per version, or one fed them as inputs) and fetch them
+      # (prefetched as chunks arrive, or read after the put), the file exported as the learner's publisher does
+      # from a snapshot on cuda:0 (WEIGHT_FLAGS replaces those flags)
       for lvl in ${OPT_LEVELS:-all}; do
         "${JAVA[@]}" -Drollstream.ortOptLevel="$lvl" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench weights \
-          --device cuda:0 --session-fp16 --presets gpt2-small-char,gpt2-small --runs "${WEIGHT_RUNS:-5}" 2>&1 \
+          --device cuda:0 --session-fp16 --presets gpt2-small-char,gpt2-small --runs "${WEIGHT_RUNS:-5}" \
+          ${WEIGHT_FLAGS:---sampler-weights initializers,inputs --fetch prefetch,offset --learner-device cuda:0} 2>&1 \
           | grep -v onnxruntime | tee "$OUT/weights-$lvl.log"
-        # what the level costs in sampling speed: gpt2-small, float16, fused in-graph sampling, 64 rows
+        # what the level, and feeding the weights as inputs, cost in sampling speed: gpt2-small, float16, fused
+        # in-graph sampling, 64 rows
         "${JAVA[@]}" -Drollstream.ortOptLevel="$lvl" -cp "$JARS/*" org.rollstream.launcher.Rollstream bench generate \
-          --preset gpt2-small --device cuda:0 --fp16 --fused --sample --batch 64 --prompt-tokens 64 --new-tokens 256 \
-          --runs "${WEIGHT_RUNS:-5}" --djl-runs 0 2>&1 | grep -v onnxruntime | tee "$OUT/generate-$lvl.log"
+          --preset gpt2-small --device cuda:0 --fp16 --fused --sample --weight-inputs --batch 64 --prompt-tokens 64 \
+          --new-tokens 256 --runs "${WEIGHT_RUNS:-5}" --djl-runs 0 2>&1 | grep -v onnxruntime | tee "$OUT/generate-$lvl.log"
       done ;;
     run)
       # η = 0 with the cold start, then η = 2 from that run's cold-start weights, so both GRPO

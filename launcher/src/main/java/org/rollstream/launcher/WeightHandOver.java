@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import ai.djl.ndarray.NDManager;
+import org.rollstream.learner.LearnerDevice;
 import org.rollstream.policy.djl.DjlPolicy;
 import org.rollstream.policy.ort.Device;
 import org.rollstream.policy.HalfWeights;
@@ -54,19 +56,30 @@ final class WeightHandOver {
      * @param weightInputs the actors' sessions take the weights as inputs (as {@code --sampler-weights inputs})
      * @param prefetch     the actors read the weights topic as chunks arrive, as actors do; else each reads a
      *                     version from its offset once the put is done
+     * @param learner      where the learner's parameters live, as the publisher exports them (a snapshot
+     *                     there, converted to float16 there); null: serialise float32 weights on the host
      */
     static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, Device device, boolean fp16Session, boolean weightInputs,
-                             boolean prefetch, int actors, int runs) throws Exception {
+                             boolean prefetch, LearnerDevice learner, int actors, int runs) throws Exception {
         try (TopicAdmin admin = new TopicAdmin(kafka)) {
             admin.ensureTopics(Topics.all(1).stream().filter(t -> t.name().equals(Topics.POLICY_WEIGHTS)).toList());
         }
         Weights weights = DjlPolicy.initialWeights(spec, 11);
+        try (NDManager nd = learner == null ? null : NDManager.newBaseManager(learner.resolve(), "PyTorch")) {
+            DjlPolicy source = nd == null ? null : new DjlPolicy(spec, nd, weights);
+            return measure(kafka, spec, fp16, device, fp16Session, weightInputs, prefetch, weights, source, actors, runs);
+        }
+    }
+
+    private static List<Run> measure(KafkaSettings kafka, ModelSpec spec, boolean fp16, Device device, boolean fp16Session,
+                                     boolean weightInputs, boolean prefetch, Weights weights, DjlPolicy source, int actors,
+                                     int runs) throws Exception {
         String runId = "bench-" + Long.toHexString(System.nanoTime());
         List<Run> out = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(actors);
         List<KafkaWeightStore> readers = new ArrayList<>();
         List<WeightFedSessions> shared = new ArrayList<>();
-        try (KafkaWeightStore learner = new KafkaWeightStore(kafka, "bench-learner")) {
+        try (KafkaWeightStore publisher = new KafkaWeightStore(kafka, "bench-learner")) {
             for (int i = 0; i < actors; i++) {
                 readers.add(prefetch ? KafkaWeightStore.prefetching(kafka, "bench-actor-" + i) : new KafkaWeightStore(kafka, "bench-actor-" + i));
                 shared.add(weightInputs ? new WeightFedSessions(spec, device, fp16Session, 0) : null);
@@ -74,11 +87,11 @@ final class WeightHandOver {
             for (int r = 0; r <= runs; r++) { // run 0 warms up the JIT and the connections
                 long version = r;
                 long t0 = System.nanoTime();
-                byte[] bytes = WeightSnapshot.toBytes(weights, spec, version, version, fp16);
+                byte[] bytes = source == null ? WeightSnapshot.toBytes(weights, spec, version, version, fp16) : exported(source, spec, version, fp16);
                 long t1 = System.nanoTime();
                 // as the learner publishes: the sha-256 alongside the chunks (which carry none), the announcement after both
                 CompletableFuture<String> hashing = CompletableFuture.supplyAsync(() -> WeightChunks.sha256(bytes));
-                String location = learner.put(new WeightBlob("bench", runId, 0, version, bytes, null, fp16));
+                String location = publisher.put(new WeightBlob("bench", runId, 0, version, bytes, null, fp16));
                 String sha = hashing.join();
                 long t2 = System.nanoTime();
                 CountDownLatch go = new CountDownLatch(1);
@@ -126,6 +139,14 @@ final class WeightHandOver {
         return out;
     }
 
+    /** As the learner's publisher makes a version's file: from a snapshot of the parameters where they live. */
+    private static byte[] exported(DjlPolicy source, ModelSpec spec, long version, boolean fp16) {
+        try (DjlPolicy.ParameterSnapshot snap = source.snapshot()) {
+            return fp16 ? WeightSnapshot.toBytes(snap.toHalfWeights(), spec, version, version)
+                    : WeightSnapshot.toBytes(snap.toWeights(), spec, version, version, false);
+        }
+    }
+
     private static OrtPolicy policy(ModelSpec spec, HalfWeights halves, Weights floats, Device device, boolean fp16Session,
                                     WeightFedSessions fed) {
         if (halves != null) {
@@ -136,16 +157,15 @@ final class WeightHandOver {
     }
 
     /** One line of medians, in milliseconds. */
-    static String format(String preset, boolean fp16, Device device, boolean fp16Session, boolean weightInputs, boolean prefetch, int actors,
-                         List<Run> runs) {
+    /** @param setup how this was measured, in words (device, how weights are taken and fetched, where they came from) */
+    static String format(String preset, boolean fp16, String setup, int actors, List<Run> runs) {
         Run first = runs.get(0);
         return String.format(Locale.ROOT, "%-10s %s %7.1f MB %4d chunks %d actors | serialize %6.0f  produce %6.0f  "
-                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s%s, weights as %s, %s) | publish->all serving %6.0f ms "
+                        + "consume+assemble %6.0f  verify %5.0f  decode %5.0f  tensors %5.0f  session %6.0f (%s) | publish->all serving %6.0f ms "
                         + "(median of %d; min %.0f, max %.0f)",
                 preset, fp16 ? "fp16" : "fp32", first.bytes() / 1e6, first.chunks(), actors,
                 ms(runs, Run::serialize), ms(runs, Run::produce), ms(runs, Run::fetch), ms(runs, Run::verify),
-                ms(runs, Run::decode), ms(runs, Run::tensors), ms(runs, Run::session), device, fp16Session ? " fp16" : "",
-                weightInputs ? "inputs" : "initializers", prefetch ? "prefetched" : "read after the put",
+                ms(runs, Run::decode), ms(runs, Run::tensors), ms(runs, Run::session), setup,
                 ms(runs, Run::total), runs.size(),
                 runs.stream().mapToLong(Run::total).min().orElse(0) / 1e6, runs.stream().mapToLong(Run::total).max().orElse(0) / 1e6);
     }

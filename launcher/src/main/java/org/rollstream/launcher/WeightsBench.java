@@ -2,6 +2,7 @@ package org.rollstream.launcher;
 
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.rollstream.learner.LearnerDevice;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.ort.Device;
 import picocli.CommandLine.Command;
@@ -40,6 +41,10 @@ final class WeightsBench implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     List<String> fetch;
 
+    @Option(names = "--learner-device", description = "Serialise as the learner's publisher does, from a snapshot of the "
+            + "parameters on this device (cpu or cuda:N; float16 made there); without it, from float32 weights on the host.")
+    String learnerDevice;
+
     @Option(names = "--session-fp16", description = "Run the actors' sessions in float16, as `actor --fp16` (CUDA only).")
     boolean sessionFp16;
 
@@ -69,13 +74,17 @@ final class WeightsBench implements Callable<Integer> {
                 default -> throw new UsageException("--fetch takes prefetch and/or offset, got '" + f + "'");
             }
         }
+        LearnerDevice learner = learnerDevice == null ? null : UsageException.config(() -> LearnerDevice.parse(learnerDevice));
         try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(null, false)) {
             for (int i = 0; i < specs.size(); i++) {
                 for (boolean inputs : asInputs) {
                     for (boolean prefetch : prefetches) {
                         List<WeightHandOver.Run> r = WeightHandOver.measure(cluster.settings(), specs.get(i), !fp32, d, sessionFp16, inputs,
-                                prefetch, actors, runs);
-                        System.out.println(WeightHandOver.format(presets.get(i), !fp32, d, sessionFp16, inputs, prefetch, actors, r));
+                                prefetch, learner, actors, runs);
+                        String setup = d + (sessionFp16 ? " fp16" : "") + ", weights as " + (inputs ? "inputs" : "initializers") + ", "
+                                + (prefetch ? "prefetched" : "read after the put")
+                                + (learner == null ? ", serialised from host floats" : ", exported from a " + learner + " snapshot");
+                        System.out.println(WeightHandOver.format(presets.get(i), !fp32, setup, actors, r));
                     }
                 }
             }

@@ -137,7 +137,9 @@ final class PolicyPublisher {
                 }
             }
             try (DjlPolicy.ParameterSnapshot snap = next.snapshot()) {
-                publish(snap.toWeights(), next.version(), next.step());
+                // a float16 file from float16 copies made where the parameters live: half the bytes to the host, no encoding here
+                publish(weights.fp16() ? WeightSnapshot.toBytes(snap.toHalfWeights(), spec, next.version(), next.step())
+                        : WeightSnapshot.toBytes(snap.toWeights(), spec, next.version(), next.step(), false), next.version(), next.step());
             } catch (Throwable t) {
                 synchronized (this) {
                     failure = t;
@@ -195,7 +197,11 @@ final class PolicyPublisher {
 
     /** Writes and announces {@code version}; returns once the broker has the weights (if it carries them) and the announcement. */
     PolicyVersion publish(Weights weights, long version, long step) {
-        byte[] bytes = WeightSnapshot.toBytes(weights, spec, version, step, this.weights.fp16());
+        return publish(WeightSnapshot.toBytes(weights, spec, version, step, this.weights.fp16()), version, step);
+    }
+
+    /** {@link #publish(Weights, long, long)} of a weights file already made. */
+    private PolicyVersion publish(byte[] bytes, long version, long step) {
         WeightBlob blob = new WeightBlob(policyName, run.runId(), run.incarnation(), version, bytes, null, this.weights.fp16());
         CompletableFuture<String> sha = CompletableFuture.supplyAsync(() -> WeightChunks.sha256(bytes), alongside);
         String location;

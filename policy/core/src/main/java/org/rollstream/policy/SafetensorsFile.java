@@ -135,17 +135,48 @@ public final class SafetensorsFile {
         return bytes;
     }
 
+    /**
+     * A float16 file of {@code halves} as they are (no conversion, one bulk copy each), with no data
+     * checksum in its header: as {@link #toBytes(Weights, Map, boolean, boolean)} with fp16 and without
+     * {@code recordDataSha} writes them from float32.
+     */
+    public static byte[] toBytes(HalfWeights halves, Map<String, String> metadata) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        long dataLen = 0;
+        for (var e : halves.tensors().entrySet()) {
+            shapes.put(e.getKey(), e.getValue().shape());
+            dataLen += e.getValue().data().remaining();
+        }
+        byte[] header = paddedHeader(shapes, metadata, true, null);
+        long total = 8 + header.length + dataLen;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new WeightsException("weights of " + total + " bytes do not fit in memory as one array");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(header.length).put(header);
+        for (HalfWeights.Tensor t : halves.tensors().values()) {
+            out.put(t.data().duplicate());
+        }
+        return out.array();
+    }
+
     /** Header JSON (metadata with the data checksum, then the tensors), space-padded to a multiple of 8. */
     private static byte[] paddedHeader(Weights weights, Map<String, String> metadata, boolean fp16, String dataSha256) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        weights.tensors().forEach((name, t) -> shapes.put(name, t.shape()));
+        return paddedHeader(shapes, metadata, fp16, dataSha256);
+    }
+
+    private static byte[] paddedHeader(Map<String, long[]> shapes, Map<String, String> metadata, boolean fp16, String dataSha256) {
         int elem = fp16 ? 2 : 4;
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
-        for (var e : weights.tensors().entrySet()) {
+        for (var e : shapes.entrySet()) {
             ObjectNode t = header.putObject(e.getKey());
             t.put("dtype", fp16 ? "F16" : "F32");
             ArrayNode shape = t.putArray("shape");
-            for (long d : e.getValue().shape()) shape.add(d);
-            long n = (long) e.getValue().data().length * elem;
+            for (long d : e.getValue()) shape.add(d);
+            long n = Weights.Tensor.numel(e.getValue()) * elem;
             t.putArray("data_offsets").add(offset).add(offset + n);
             offset += n;
         }

@@ -31,6 +31,12 @@ public record WeightSnapshot(Path path, String sha256, long version, long step, 
         return SafetensorsFile.toBytes(weights, metadata(spec, version, step), fp16, false);
     }
 
+    /** {@link #toBytes(Weights, ModelSpec, long, long, boolean)} of float16 tensors as they are (a float16 file). */
+    public static byte[] toBytes(HalfWeights halves, ModelSpec spec, long version, long step) {
+        halves.checkAgainst(spec);
+        return SafetensorsFile.toBytes(halves, metadata(spec, version, step));
+    }
+
     private static Map<String, String> metadata(ModelSpec spec, long version, long step) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");

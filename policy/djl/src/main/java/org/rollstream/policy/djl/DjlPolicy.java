@@ -1,5 +1,6 @@
 package org.rollstream.policy.djl;
 
+import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ModelSpec;
 import org.rollstream.policy.Weights;
 
@@ -20,6 +21,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -296,6 +299,29 @@ public final class DjlPolicy implements AutoCloseable {
             for (var e : copies.entrySet()) {
                 NDArray a = e.getValue();
                 w.put(e.getKey(), a.getShape().getShape(), a.toType(DataType.FLOAT32, false).toFloatArray());
+            }
+            return w;
+        }
+
+        /**
+         * The copies as float16, converted where they live (on a GPU: half the bytes cross to the host and
+         * no conversion runs in Java), in canonical order; what a float16 weights file stores. Values
+         * beyond float16's range become infinities, as {@link org.rollstream.policy.Half#fromFloat} makes them.
+         */
+        public HalfWeights toHalfWeights() {
+            if (closed) throw new IllegalStateException("snapshot is closed");
+            HalfWeights w = new HalfWeights();
+            for (var e : copies.entrySet()) {
+                try (NDArray half = e.getValue().toType(DataType.FLOAT16, true)) {
+                    ByteBuffer host = half.toByteBuffer();
+                    ByteBuffer le = ByteBuffer.allocate(host.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+                    if (host.order() == ByteOrder.LITTLE_ENDIAN) {
+                        le.put(host).flip();
+                    } else {
+                        le.asShortBuffer().put(host.asShortBuffer());
+                    }
+                    w.put(e.getKey(), e.getValue().getShape().getShape(), le);
+                }
             }
             return w;
         }

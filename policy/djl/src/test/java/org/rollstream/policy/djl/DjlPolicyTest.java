@@ -48,6 +48,26 @@ class DjlPolicyTest {
     }
 
     @Test
+    void aFloat16SnapshotWritesTheFileFloat32WeightsEncodeTo() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            DjlPolicy p = new DjlPolicy(SPEC, m, 7);
+            org.rollstream.policy.Weights w = p.exportWeights();
+            // values float16 rounds, overflows and flushes (ties, beyond 65504, subnormals), besides the random init
+            w.tensors().values().iterator().next().data()[0] = 1f + 0x1p-11f;
+            w.tensors().values().iterator().next().data()[1] = 70000f;
+            w.tensors().values().iterator().next().data()[2] = 3e-7f;
+            w.tensors().values().iterator().next().data()[3] = -1e-9f;
+            p.loadWeights(w);
+            try (DjlPolicy.ParameterSnapshot snap = p.snapshot()) {
+                byte[] fromHalves = org.rollstream.policy.WeightSnapshot.toBytes(snap.toHalfWeights(), SPEC, 3, 4);
+                byte[] fromFloats = org.rollstream.policy.WeightSnapshot.toBytes(snap.toWeights(), SPEC, 3, 4, true);
+                assertEquals(fromFloats.length, fromHalves.length);
+                assertArrayEquals(fromFloats, fromHalves, "the same float16 file either way");
+            }
+        }
+    }
+
+    @Test
     void kvCacheMatchesFullForward() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             DjlPolicy p = new DjlPolicy(SPEC, m, 3);
