@@ -58,22 +58,8 @@ final class WeightsBench implements Callable<Integer> {
             throw new UsageException("--session-fp16 needs --device cuda[:N] (the CPU runs float32)");
         }
         List<ModelSpec> specs = presets.stream().map(p -> UsageException.config(() -> ModelSpec.preset(p))).toList();
-        List<Boolean> asInputs = new java.util.ArrayList<>();
-        for (String w : samplerWeights) {
-            switch (w.trim()) {
-                case "initializers" -> asInputs.add(false);
-                case "inputs" -> asInputs.add(true);
-                default -> throw new UsageException("--sampler-weights takes initializers and/or inputs, got '" + w + "'");
-            }
-        }
-        List<Boolean> prefetches = new java.util.ArrayList<>();
-        for (String f : fetch) {
-            switch (f.trim()) {
-                case "prefetch" -> prefetches.add(true);
-                case "offset" -> prefetches.add(false);
-                default -> throw new UsageException("--fetch takes prefetch and/or offset, got '" + f + "'");
-            }
-        }
+        List<Boolean> asInputs = either(samplerWeights, "--sampler-weights", "inputs", "initializers");
+        List<Boolean> prefetches = either(fetch, "--fetch", "prefetch", "offset");
         LearnerDevice learner = learnerDevice == null ? null : UsageException.config(() -> LearnerDevice.parse(learnerDevice));
         try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(null, false)) {
             for (int i = 0; i < specs.size(); i++) {
@@ -90,5 +76,14 @@ final class WeightsBench implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Each of {@code values} as true ({@code yes}) or false ({@code no}); anything else is a usage error. */
+    private static List<Boolean> either(List<String> values, String flag, String yes, String no) {
+        return values.stream().map(v -> {
+            if (v.trim().equals(yes)) return true;
+            if (v.trim().equals(no)) return false;
+            throw new UsageException(flag + " takes " + no + " and/or " + yes + ", got '" + v + "'");
+        }).toList();
     }
 }

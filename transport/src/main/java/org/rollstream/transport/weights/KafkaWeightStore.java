@@ -157,7 +157,7 @@ public final class KafkaWeightStore implements WeightStore {
         c.assign(List.of(tp));
         long end = c.endOffsets(List.of(tp)).getOrDefault(tp, 0L);
         if (prefetch && prefetcher == null && !closed) { // versions put from now on are read as they arrive
-            prefetcher = new WeightPrefetcher(newConsumer("-prefetch"), tp, end, this::decodeQuietly, clientId + "-weights-prefetch");
+            prefetcher = new WeightPrefetcher(newConsumer("-prefetch"), tp, end, r -> decode(r, false), clientId + "-weights-prefetch");
         }
         if (loc.offset() >= end) {
             throw new WeightStoreException("weights at " + location + " are not on the broker: the log of " + tp + " ends at " + end);
@@ -197,28 +197,29 @@ public final class KafkaWeightStore implements WeightStore {
         return c.getVersion() == loc.version() && c.getIncarnation() == loc.incarnation() && loc.runId().equals(c.getRunId().toString());
     }
 
-    /** For the prefetcher's thread: counts nothing (the counter belongs to fetches), logs at debug. */
-    private WeightChunk decodeQuietly(ConsumerRecord<byte[], byte[]> r) {
-        if (r.value() == null) {
-            return null;
-        }
-        try {
-            return CODEC.decode(r.value());
-        } catch (RuntimeException e) {
-            log.debug("prefetch skips undecodable record {}@{} on {}: {}", r.partition(), r.offset(), r.topic(), e.getMessage());
-            return null;
-        }
+    private WeightChunk decode(ConsumerRecord<byte[], byte[]> r) {
+        return decode(r, true);
     }
 
-    private WeightChunk decode(ConsumerRecord<byte[], byte[]> r) {
+    /**
+     * The chunk, or null for a tombstone or an undecodable record.
+     *
+     * @param fetched a fetch's record (under fetchLock: counted in {@link #skippedRecords()}, warned about); else
+     *                the prefetcher's, only logged at debug (a fetch of that version will meet it and say so)
+     */
+    private WeightChunk decode(ConsumerRecord<byte[], byte[]> r, boolean fetched) {
         if (r.value() == null) {
             return null;
         }
         try {
             return CODEC.decode(r.value());
         } catch (RuntimeException e) {
-            skippedRecords++;
-            log.warn("skipping undecodable record {}@{} on {}: {}", r.partition(), r.offset(), r.topic(), e.getMessage());
+            if (fetched) {
+                skippedRecords++;
+                log.warn("skipping undecodable record {}@{} on {}: {}", r.partition(), r.offset(), r.topic(), e.getMessage());
+            } else {
+                log.debug("prefetch skips undecodable record {}@{} on {}: {}", r.partition(), r.offset(), r.topic(), e.getMessage());
+            }
             return null;
         }
     }
