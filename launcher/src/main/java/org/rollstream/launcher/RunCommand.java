@@ -47,8 +47,11 @@ final class RunCommand implements Callable<Integer> {
         if (partitions < 1) {
             throw new UsageException("--partitions must be at least 1, got " + partitions);
         }
-        System.out.printf("rollstream run: task %s, preset %s, %d cold-start SFT steps, %d GRPO steps, B=%d, G=%d, η=%d, run dir %s%n",
-                config.task(), training.preset, config.coldStart().steps(), config.grpoSteps(), config.grpo().groupsPerStep(),
+        // --init-weights replaces the cold start (the learner starts from that file), so say which one the run does
+        String start = config.initWeights() != null ? "starting from " + config.initWeights() + " (no cold start)"
+                : config.coldStart().steps() + " cold-start SFT steps";
+        System.out.printf("rollstream run: task %s, preset %s, %s, %d GRPO steps, B=%d, G=%d, η=%d, run dir %s%n",
+                config.task(), training.preset, start, config.grpoSteps(), config.grpo().groupsPerStep(),
                 roles.groupSize, config.grpo().maxStaleness(), config.runDir().toAbsolutePath());
         try (KafkaOptions.Cluster cluster = kafka.clusterOrEmbedded(config.runDir().resolve("kafka"), true)) {
             boolean console = System.console() != null;
