@@ -144,7 +144,7 @@ public final class KafkaWeightStore implements WeightStore {
         long t0 = System.nanoTime();
         if (prefetcher != null) {
             try {
-                byte[] ready = prefetcher.take(loc, sha256, t0 + PREFETCH_WAIT.toNanos());
+                byte[] ready = prefetcher.take(loc, sha256, Time.SYSTEM.timer(PREFETCH_WAIT));
                 if (ready != null) {
                     prefetched++;
                     return new Fetched(ready, System.nanoTime() - t0, 0);

@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.rollstream.schemas.records.WeightChunk;
+import org.rollstream.transport.time.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,10 +135,10 @@ final class WeightPrefetcher implements AutoCloseable {
 
     /**
      * The version whose first chunk is at {@code loc}'s offset, assembled here and matching
-     * {@code sha256}, waiting until {@code deadlineNanos} (System.nanoTime) for the chunks still
-     * coming; null when it is not to be had here (the caller fetches it from its offset).
+     * {@code sha256}, waiting while {@code timer} runs for the chunks still coming; null when it is
+     * not to be had here (the caller fetches it from its offset).
      */
-    byte[] take(KafkaWeightsLocation loc, String sha256, long deadlineNanos) throws InterruptedException {
+    byte[] take(KafkaWeightsLocation loc, String sha256, Timer timer) throws InterruptedException {
         Assembly found;
         synchronized (this) {
             while (true) {
@@ -147,15 +148,14 @@ final class WeightPrefetcher implements AutoCloseable {
                         found = x;
                     }
                 }
-                long left = deadlineNanos - System.nanoTime();
                 if (found != null && (found.failed || found.assembler.complete())) {
                     break;
                 }
                 boolean passed = found == null && position > loc.offset(); // read past its first chunk without keeping it
-                if (closed || passed || loc.offset() < startOffset || left <= 0) {
+                if (closed || passed || loc.offset() < startOffset || timer.isExpired()) {
                     return null;
                 }
-                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                wait(Math.max(1, timer.remainingMs()));
             }
             held.remove(found);
         }
