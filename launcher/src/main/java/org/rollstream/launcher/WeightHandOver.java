@@ -109,7 +109,8 @@ final class WeightHandOver {
                         long b = System.nanoTime();
                         long d;
                         long e;
-                        try (OrtPolicy p = policy(spec, halves, floats, device, fp16Session, fed)) {
+                        try (OrtPolicy p = halves != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0, fed)
+                                : OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0, fed)) {
                             d = System.nanoTime();
                             new InGraphSampler(p).prepare(1f, 1f, 0);
                             e = System.nanoTime();
@@ -142,22 +143,15 @@ final class WeightHandOver {
     /** As the learner's publisher makes a version's file: from a snapshot of the parameters where they live. */
     private static byte[] exported(DjlPolicy source, ModelSpec spec, long version, boolean fp16) {
         try (DjlPolicy.ParameterSnapshot snap = source.snapshot()) {
-            return fp16 ? WeightSnapshot.toBytes(snap.toHalfWeights(), spec, version, version)
-                    : WeightSnapshot.toBytes(snap.toWeights(), spec, version, version, false);
+            return snap.toFileBytes(spec, version, version, fp16);
         }
     }
 
-    private static OrtPolicy policy(ModelSpec spec, HalfWeights halves, Weights floats, Device device, boolean fp16Session,
-                                    WeightFedSessions fed) {
-        if (halves != null) {
-            return fed != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0, fed) : OrtPolicy.createWithoutSessions(spec, halves, device, 0);
-        }
-        return fed != null ? OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0, fed)
-                : OrtPolicy.createWithoutSessions(spec, floats, device, fp16Session, 0);
-    }
-
-    /** One line of medians, in milliseconds. */
-    /** @param setup how this was measured, in words (device, how weights are taken and fetched, where they came from) */
+    /**
+     * One line of medians, in milliseconds.
+     *
+     * @param setup how this was measured, in words (device, how weights are taken and fetched, where they came from)
+     */
     static String format(String preset, boolean fp16, String setup, int actors, List<Run> runs) {
         Run first = runs.get(0);
         return String.format(Locale.ROOT, "%-10s %s %7.1f MB %4d chunks %d actors | serialize %6.0f  produce %6.0f  "

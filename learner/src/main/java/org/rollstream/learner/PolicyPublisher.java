@@ -137,9 +137,8 @@ final class PolicyPublisher {
                 }
             }
             try (DjlPolicy.ParameterSnapshot snap = next.snapshot()) {
-                // a float16 file from float16 copies made where the parameters live: half the bytes to the host, no encoding here
-                publish(weights.fp16() ? WeightSnapshot.toBytes(snap.toHalfWeights(), spec, next.version(), next.step())
-                        : WeightSnapshot.toBytes(snap.toWeights(), spec, next.version(), next.step(), false), next.version(), next.step());
+                // with float16 weights, the halves are made where the parameters live: half the bytes to the host, no encoding here
+                publish(snap.toFileBytes(spec, next.version(), next.step(), weights.fp16()), next.version(), next.step());
             } catch (Throwable t) {
                 synchronized (this) {
                     failure = t;

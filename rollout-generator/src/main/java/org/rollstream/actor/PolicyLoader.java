@@ -70,13 +70,10 @@ final class PolicyLoader implements AutoCloseable {
         WeightFedSessions shared = config.weightsAsInputs() ? fedSessions(spec) : null;
         OrtPolicy ort;
         if (halves != null) {
-            ort = host ? OrtPolicy.create(spec, halves, device, 0)
-                    : shared != null ? OrtPolicy.createWithoutSessions(spec, halves, device, 0, shared)
-                    : OrtPolicy.createWithoutSessions(spec, halves, device, 0);
+            ort = host ? OrtPolicy.create(spec, halves, device, 0) : OrtPolicy.createWithoutSessions(spec, halves, device, 0, shared);
         } else {
             ort = host ? OrtPolicy.create(spec, weights, device, config.fp16(), 0)
-                    : shared != null ? OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0, shared)
-                    : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0);
+                    : OrtPolicy.createWithoutSessions(spec, weights, device, config.fp16(), 0, shared);
         }
         try {
             BatchSampler sampler;

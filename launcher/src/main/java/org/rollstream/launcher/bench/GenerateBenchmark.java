@@ -167,7 +167,7 @@ public final class GenerateBenchmark {
                 spec.toJson(), spec.parameterCount(), batch, promptLen, newTokens, device, fp16, loopName(true, fused));
         List<SampleResult> results = new ArrayList<>();
         try (OrtPolicy policy = OrtPolicy.create(spec, w, device, fp16, 0);
-             WeightFedSessions shared = new WeightFedSessions(spec, device, fp16, 0);
+             WeightFedSessions shared = weightInputs ? new WeightFedSessions(spec, device, fp16, 0) : null;
              OrtPolicy fedPolicy = weightInputs ? OrtPolicy.createWithoutSessions(spec, w, device, fp16, 0, shared) : null) {
             OrtLoopGenerator greedy = new OrtLoopGenerator(policy, null, fused);
             InGraphSampler sampler = new InGraphSampler(policy, fused);

@@ -2,6 +2,7 @@ package org.rollstream.policy.djl;
 
 import org.rollstream.policy.HalfWeights;
 import org.rollstream.policy.ModelSpec;
+import org.rollstream.policy.WeightSnapshot;
 import org.rollstream.policy.Weights;
 
 import ai.djl.ndarray.NDArray;
@@ -324,6 +325,15 @@ public final class DjlPolicy implements AutoCloseable {
                 }
             }
             return w;
+        }
+
+        /**
+         * The snapshot as a weights file ({@link WeightSnapshot}'s layout, no data checksum in its header: the
+         * publisher announces the whole file's sha-256): float16 made here with {@link #toHalfWeights()}, or float32.
+         */
+        public byte[] toFileBytes(ModelSpec spec, long version, long step, boolean fp16) {
+            return fp16 ? WeightSnapshot.toBytes(toHalfWeights(), spec, version, step)
+                    : WeightSnapshot.toBytes(toWeights(), spec, version, step, false);
         }
 
         @Override

@@ -141,11 +141,12 @@ public final class OrtPolicy implements AutoCloseable {
      * As {@link #createWithoutSessions(ModelSpec, Weights, Device, boolean, int)}, its in-graph sampling
      * on {@code fed}'s shared sessions (built on first use, then reused by every later version).
      *
+     * @param fed the shared sessions, or null: every graph gets a session of its own
      * @throws IllegalArgumentException {@code fed} is of another spec, device or precision
      */
     public static OrtPolicy createWithoutSessions(ModelSpec spec, Weights weights, Device device, boolean fp16, int threads,
                                                   WeightFedSessions fed) {
-        return new OrtPolicy(spec, weights, device, fp16, threads, java.util.Objects.requireNonNull(fed));
+        return new OrtPolicy(spec, weights, device, fp16, threads, fed);
     }
 
     /**
@@ -160,7 +161,7 @@ public final class OrtPolicy implements AutoCloseable {
 
     /** The float16 counterpart of {@link #createWithoutSessions(ModelSpec, Weights, Device, boolean, int, WeightFedSessions)}. */
     public static OrtPolicy createWithoutSessions(ModelSpec spec, HalfWeights weights, Device device, int threads, WeightFedSessions fed) {
-        return new OrtPolicy(spec, weights, device, threads, java.util.Objects.requireNonNull(fed));
+        return new OrtPolicy(spec, weights, device, threads, fed);
     }
 
     /** {@link #createWithoutSessions(ModelSpec, HalfWeights, Device, int)} with the STEP session built (and checked). */
